@@ -1,0 +1,518 @@
+"""The ``talkwatch`` command line (see DESIGN.md for the contract).
+
+Builds the config, the store and the poller and hands them down; the TUI is imported lazily,
+only by the commands that show it, so ``talkwatch poll`` never loads Textual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from feeds.config import Config, default_config_path, default_db_path, load_config
+from feeds.errors import ConfigError, FeedsError, StoreError
+from feeds.models import SOURCE_KINDS, Source, StoredItem
+from feeds.parse import WIRE_KEYS
+from feeds.poller import Poller, PollSummary, SourceOutcome, utc_now
+from feeds.seeds import SeedSource, load_sources
+from feeds.store import Store
+
+
+class Context:
+    """What every command gets: where the database and the config are."""
+
+    def __init__(self, db: Path | None, config: Path | None) -> None:
+        self.db_path = db or default_db_path()
+        self.config_path = config
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path, explicit=self.config_path is not None)
+        return self._config
+
+    def store(self, *, create: bool = True) -> Store:
+        return Store(self.db_path, create=create)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="TALKWATCH_DB",
+    help="Database file [env TALKWATCH_DB; default: platform data dir].",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar="TALKWATCH_CONFIG",
+    help="Config file [env TALKWATCH_CONFIG; default: platform config dir].",
+)
+@click.version_option("0.1.0", prog_name="talkwatch")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, config: Path | None) -> None:
+    """Follow trade talks live: poll news feeds, tag what matters, watch it in the terminal."""
+    ctx.obj = Context(db, config)
+
+
+# -- init -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--sources/--no-sources", default=True, help="Add the London talks' default sources.")
+@pass_ctx
+def init(ctx: Context, sources: bool) -> None:
+    """Create the database and config, and add the default sources."""
+    _ = ctx.config  # a broken config is reported before anything is written
+    config_path = ctx.config_path or default_config_path()
+    if not config_path.exists():
+        config_path.parent.mkdir(parents=True, exist_ok=True)
+        config_path.write_text(_DEFAULT_CONFIG, encoding="utf-8")
+        click.echo(f"wrote {config_path}")
+    with ctx.store() as store:
+        added, skipped = _add_seed_sources(store, load_sources() if sources else [])
+    click.echo(f"database {ctx.db_path}: {added} sources added, {skipped} already present")
+    click.echo("next: `talkwatch poll --once` to fetch them, `talkwatch sources list` for health")
+
+
+_DEFAULT_CONFIG = """\
+# talkwatch configuration. Every key is optional; these are the defaults.
+
+# The talk profile to tag items with (a name in seeds/ or a path to a TOML file).
+profile = "london-2025"
+
+[poll]
+interval = 300          # seconds between polls of a source (a source may set its own)
+concurrency = 16        # requests in flight overall
+per_host = 4            # requests in flight to one host
+connect_timeout = 5.0
+read_timeout = 10.0     # longest silence between two reads
+deadline = 30.0         # longest one request may take in all
+max_body_mb = 10.0      # cap on a decompressed feed body
+max_redirects = 5
+max_backoff = 21600.0   # longest wait after repeated failures (6 h)
+jitter = 0.1            # +/- share of the interval
+workers = 0             # parser processes (0 = one per core, 1 = none)
+"""
+
+
+def _add_seed_sources(store: Store, seeds: Sequence[SeedSource]) -> tuple[int, int]:
+    added = skipped = 0
+    now = utc_now()
+    taken_names = {s.name for s in store.get_sources()}
+    for seed in seeds:
+        if store.get_source(seed.url) is not None:
+            skipped += 1
+            continue
+        name = _unique_name(seed.name, taken_names)
+        store.add_source(
+            seed.url,
+            name=name,
+            kind=seed.kind,
+            interval=seed.interval,
+            tier=seed.tier,
+            options=seed.options,
+            now=now,
+        )
+        taken_names.add(name)
+        added += 1
+    return added, skipped
+
+
+def _unique_name(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    number = 2
+    while f"{name} ({number})" in taken:
+        number += 1
+    return f"{name} ({number})"
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def sources() -> None:
+    """List, add and remove sources."""
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_ctx
+def sources_list(ctx: Context, as_json: bool) -> None:
+    """Show every source with its health."""
+    with ctx.store() as store:
+        rows = store.get_sources()
+    now = utc_now()
+    if as_json:
+        for source in rows:
+            click.echo(json.dumps(_source_json(source), ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(
+            "no sources yet: `talkwatch init` adds the defaults, `talkwatch sources add URL`"
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("name", "kind", "health", "last poll", "HTTP", "new", "next", "last error"):
+        table.add_column(
+            column, overflow="ellipsis", no_wrap=True, ratio=1 if column == "last error" else None
+        )
+    for source in rows:
+        table.add_row(
+            Text(source.name),
+            source.kind,
+            _health_text(source),
+            _ago(source.last_poll_at, now),
+            str(source.last_status or "-"),
+            str(source.last_new),
+            "-" if source.retired_at else _until(source.next_due, now),
+            Text(source.last_error or "", style="red"),
+        )
+    Console().print(table)
+
+
+def _health(source: Source) -> str:
+    if source.retired_at:
+        return f"retired ({source.retired_reason or 'gone'})"
+    if source.last_poll_at is None:
+        return "new"
+    if source.failures:
+        return f"failing x{source.failures}"
+    return "ok"
+
+
+def _health_text(source: Source) -> Any:
+    from rich.text import Text
+
+    health = _health(source)
+    style = {"ok": "green", "new": "dim"}.get(health, "red" if source.failures else "yellow")
+    return Text(health, style=style)
+
+
+def _source_json(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "url": source.url,
+        "kind": source.kind,
+        "tier": source.tier,
+        "interval": source.interval,
+        "health": _health(source),
+        "last_poll": _iso(source.last_poll_at),
+        "last_ok": _iso(source.last_ok_at),
+        "last_status": source.last_status,
+        "last_error": source.last_error,
+        "failures": source.failures,
+        "next_due": _iso(source.next_due),
+        "retired": _iso(source.retired_at),
+        "last_new": source.last_new,
+    }
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--name", help="Display name (default: the URL's host and path).")
+@click.option("--kind", type=click.Choice(SOURCE_KINDS), default="rss", show_default=True)
+@click.option("--interval", type=click.FloatRange(min=10), help="Seconds between polls.")
+@click.option("--tier", default="", help="official, wire, press or aggregator.")
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar="FIELD=PATH",
+    help=f"Wire field mapping ({', '.join(sorted(WIRE_KEYS))}), e.g. items=data.articles.",
+)
+@pass_ctx
+def sources_add(
+    ctx: Context,
+    url: str,
+    name: str | None,
+    kind: str,
+    interval: float | None,
+    tier: str,
+    mapping: tuple[str, ...],
+) -> None:
+    """Add a source by URL; it is polled at the next round."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"not an http(s) URL: {url}", param_hint="URL")
+    options: dict[str, str] = {}
+    for item in mapping:
+        key, sep, value = item.partition("=")
+        if not sep or key.strip() not in WIRE_KEYS:
+            raise click.BadParameter(
+                f"{item!r}: expected FIELD=PATH with FIELD one of {', '.join(sorted(WIRE_KEYS))}",
+                param_hint="--map",
+            )
+        options[key.strip()] = value.strip()
+    if options and kind != "wire":
+        raise click.BadParameter("a field mapping only applies to --kind wire", param_hint="--map")
+    with ctx.store() as store:
+        source = store.add_source(
+            url,
+            name=name or _default_name(url),
+            kind=kind,
+            interval=interval,
+            tier=tier,
+            options=options,
+            now=utc_now(),
+        )
+    click.echo(f"added {source.name!r} ({source.kind}) {source.url}")
+
+
+def _default_name(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    return f"{parts.netloc}{path}"[:80] or url
+
+
+@sources.command("remove")
+@click.argument("name")
+@pass_ctx
+def sources_remove(ctx: Context, name: str) -> None:
+    """Remove a source (by name or URL) and its items."""
+    with ctx.store(create=False) as store:
+        source, count = store.remove_source(name)
+    click.echo(f"removed {source.name!r} and its {count} items")
+
+
+@sources.command("enable")
+@click.argument("name")
+@pass_ctx
+def sources_enable(ctx: Context, name: str) -> None:
+    """Bring back a retired source (e.g. after HTTP 410) and poll it at the next round."""
+    with ctx.store(create=False) as store:
+        source = store.get_source(name)
+        if source is None:
+            raise StoreError(f"no source named {name!r} (see `talkwatch sources list`)")
+        store.update_source(
+            source.id, retired_at=None, retired_reason=None, failures=0, next_due=utc_now()
+        )
+    click.echo(f"enabled {source.name!r}")
+
+
+# -- OPML -------------------------------------------------------------------------------------
+
+
+@cli.command("import-opml")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_ctx
+def import_opml(ctx: Context, file: Path) -> None:
+    """Add every feed listed in an OPML file (known URLs are skipped)."""
+    from feeds.opml import read_opml
+
+    seeds = read_opml(file)
+    with ctx.store() as store:
+        added, skipped = _add_seed_sources(store, seeds)
+    click.echo(f"imported {added} sources from {file} ({skipped} already present)")
+
+
+@cli.command("export-opml")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@pass_ctx
+def export_opml(ctx: Context, file: Path | None) -> None:
+    """Write every source as OPML (to FILE, or standard output)."""
+    from feeds.opml import write_opml
+
+    with ctx.store() as store:
+        text = write_opml(store.get_sources())
+    if file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot write: {exc.strerror or exc}") from exc
+    click.echo(f"wrote {file}", err=True)
+
+
+# -- poll -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Poll every due source once, then exit.")
+@click.option("--all", "all_sources", is_flag=True, help="With --once: every source, due or not.")
+@pass_ctx
+def poll(ctx: Context, once: bool, all_sources: bool) -> None:
+    """Run the poller (until Ctrl-C, or one round with --once)."""
+    if all_sources and not once:
+        raise click.UsageError("--all only goes with --once")
+    config = ctx.config
+    with ctx.store() as store:
+        if once:
+            summary = asyncio.run(_poll_once(store, config, all_sources))
+            click.echo(summary.line())
+            for outcome in summary.outcomes:
+                if not outcome.ok:
+                    click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
+            return
+        click.echo(
+            f"polling {len(store.get_sources())} sources into {ctx.db_path} (Ctrl-C to stop)",
+            err=True,
+        )
+        asyncio.run(_poll_forever(store, config))
+
+
+async def _poll_once(store: Store, config: Config, all_sources: bool) -> PollSummary:
+    chosen = (
+        [s for s in store.get_sources() if not s.retired_at]
+        if all_sources
+        else store.get_due_sources(utc_now())
+    )
+    async with Poller(store, config.poll) as poller:
+        if not sys.stderr.isatty() or not chosen:
+            return await poller.poll_once(chosen)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        with Progress(
+            TextColumn("polling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            transient=True,
+            console=_stderr_console(),
+        ) as progress:
+            task = progress.add_task("", total=len(chosen))
+
+            def done(outcome: SourceOutcome) -> None:
+                progress.update(task, advance=1, description=outcome.source.name[:40])
+
+            return await poller.poll_once(chosen, on_done=done)
+
+
+async def _poll_forever(store: Store, config: Config) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Poller(store, config.poll) as poller:
+        await poller.run(stop)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query", required=False, default="")
+@click.option("--all", "all_items", is_flag=True, help="Include items not related to the talks.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@pass_ctx
+def search(ctx: Context, query: str, all_items: bool, limit: int, as_json: bool) -> None:
+    """Find stored items, newest first (talk-related only, unless --all)."""
+    with ctx.store() as store:
+        items = store.get_items(keyword=query, related_only=not all_items, limit=limit)
+        total = store.count_items()
+    if as_json:
+        for item in items:
+            click.echo(json.dumps(_item_json(item), ensure_ascii=False))
+    else:
+        for item in items:
+            when = item.published.strftime("%Y-%m-%d %H:%M")
+            click.echo(f"{when}  {item.source[:24]:<24}  {item.title}")
+    if not items and total and not all_items:
+        click.echo("no related items match; --all includes every item", err=True)
+
+
+def _item_json(item: StoredItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "source": item.source,
+        "title": item.title,
+        "url": item.link or item.url,
+        "published": _iso(item.published),
+        "first_seen": _iso(item.first_seen),
+        "updated": _iso(item.updated_at),
+        "summary": item.summary,
+        "story": item.story_id,
+        "story_sources": item.story_sources,
+        "revisions": item.revisions,
+        "tags": list(item.tags),
+        "people": list(item.people),
+        "related": item.related,
+        "score": item.score,
+    }
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _ago(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "never"
+    return _span((now - value).total_seconds()) + " ago"
+
+
+def _until(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "now"
+    seconds = (value - now).total_seconds()
+    return "now" if seconds <= 0 else "in " + _span(seconds)
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="talkwatch",
+            standalone_mode=False,
+        )
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except FeedsError as exc:
+        click.echo(f"talkwatch: error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Turning fetched bytes into normalised entries: the only module that imports feedparser.
+
+Three kinds of source: ``rss`` (RSS 0.9x/1.0/2.0, Atom, RDF) through feedparser, ``jsonfeed``
+(JSON Feed 1.0/1.1) and ``wire`` (a JSON API with a field mapping) through small parsers of our
+own. Parsing is CPU-bound, so :class:`ParsePool` runs it off the event loop, in worker processes
+when there is more than one core to use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import feedparser
+
+from feeds.errors import ParseError
+from feeds.models import Entry, ParsedFeed
+from feeds.normalize import canonical_url, parse_iso_time, plain_text, to_utc
+
+MAX_SUMMARY_CHARS = 4000
+MAX_TITLE_CHARS = 500
+# Guesses for a wire source's fields when its mapping leaves one out (first present wins).
+WIRE_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "items": ("items", "articles", "results", "stories", "data", "news"),
+    "id": ("id", "guid", "uuid", "uri"),
+    "title": ("title", "headline", "name"),
+    "url": ("url", "link", "href", "web_url"),
+    "time": (
+        "published",
+        "published_at",
+        "publishedAt",
+        "date",
+        "time",
+        "timestamp",
+        "firstCreated",
+        "updated",
+    ),
+    "summary": ("summary", "description", "abstract", "lede", "body", "content"),
+}
+WIRE_KEYS = frozenset(WIRE_DEFAULTS)
+
+# Keyword arguments that make feedparser skip work we redo ourselves: its HTML sanitizer and
+# relative-URI rewriting run over every summary, and we reduce summaries to plain text anyway.
+_FEEDPARSER_ARGS: dict[str, Any] = {"sanitize_html": False, "resolve_relative_uris": False}
+
+
+def parse_body(
+    kind: str,
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    options: Mapping[str, Any] | None = None,
+) -> ParsedFeed:
+    """Parse one fetched body of the given source kind.
+
+    Args:
+        kind: ``rss``, ``jsonfeed`` or ``wire``.
+        body: the decompressed bytes as fetched.
+        url: the URL the body came from (base for relative links).
+        content_type: the response's Content-Type, which may name the encoding.
+        options: a wire source's field mapping.
+
+    Returns:
+        The entries, normalised to plain text, canonical links and UTC times.
+
+    Raises:
+        ParseError: the body is not a feed of this kind.
+    """
+    if kind == "rss":
+        return parse_rss(body, url=url, content_type=content_type)
+    if kind == "jsonfeed":
+        return parse_jsonfeed(body, url=url)
+    if kind == "wire":
+        return parse_wire(body, url=url, options=options or {})
+    raise ParseError(f"unknown source kind {kind!r}")
+
+
+def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
+    """Parse RSS/Atom/RDF bytes with feedparser (which does no network I/O here)."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    result = feedparser.parse(io.BytesIO(body), response_headers=headers, **_FEEDPARSER_ARGS)
+    warnings: list[str] = []
+    if result.get("bozo"):
+        exc = result.get("bozo_exception")
+        message = f"{type(exc).__name__}: {exc}".strip()
+        if not result.entries:
+            if result.get("version"):
+                raise ParseError(f"broken feed with no readable entries ({message})")
+            raise ParseError(f"not a feed{_html_hint(body, content_type)} ({message})")
+        warnings.append(message)
+    elif not result.entries and not result.get("version"):
+        raise ParseError(f"not a feed{_html_hint(body, content_type)}")
+    feed = result.feed
+    base = canonical_url(feed.get("link"), base=url) or url
+    entries = tuple(_rss_entry(entry, url, base) for entry in result.entries)
+    ttl: int | None = None
+    raw_ttl = str(feed.get("ttl", "")).strip()
+    if raw_ttl.isdigit():
+        ttl = int(raw_ttl) * 60
+    return ParsedFeed(
+        entries=entries, title=plain_text(feed.get("title")), ttl=ttl, warnings=tuple(warnings)
+    )
+
+
+def _rss_entry(entry: Any, url: str, base: str) -> Entry:
+    link = str(entry.get("link") or "").strip()
+    absolute = canonical_link(link, url)
+    canon = canonical_url(link, base=url)
+    title = plain_text(entry.get("title"))[:MAX_TITLE_CHARS]
+    summary_html = entry.get("summary")
+    if not summary_html and entry.get("content"):
+        summary_html = entry["content"][0].get("value")
+    summary = plain_text(summary_html)[:MAX_SUMMARY_CHARS]
+    when: datetime | None = None
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        if key in entry and entry[key]:
+            when = to_utc(entry[key])
+            if when is not None:
+                break
+    raw_id = str(entry.get("id") or "").strip()
+    return _entry(raw_id, title, summary, canon, absolute, when)
+
+
+def canonical_link(link: str, base: str) -> str:
+    """A published link made absolute (not stripped of anything else)."""
+    from urllib.parse import urljoin
+
+    link = link.strip()
+    if not link:
+        return ""
+    try:
+        return urljoin(base, link)
+    except ValueError:
+        return link
+
+
+def _entry(
+    raw_id: str, title: str, summary: str, url: str, link: str, when: datetime | None
+) -> Entry:
+    """Build an entry, with a stable identity when the feed gives none."""
+    if raw_id.startswith(("http://", "https://")):
+        guid = canonical_url(raw_id) or raw_id
+    elif raw_id:
+        guid = raw_id
+    elif url:
+        guid = url
+    else:
+        # No id and no link: the title and time are all that stays the same between polls.
+        stamp = when.isoformat() if when else ""
+        guid = "sha1:" + hashlib.sha1(f"{title}\n{stamp}".encode()).hexdigest()
+    if not title:
+        words = summary.split()
+        title = " ".join(words[:14]) + (" …" if len(words) > 14 else "") if words else "(no title)"
+    return Entry(
+        guid=guid[:2000], title=title, summary=summary, url=url, link=link or url, published=when
+    )
+
+
+def _html_hint(body: bytes, content_type: str) -> str:
+    head = body[:512].lstrip().lower()
+    if "html" in content_type.lower() or head.startswith((b"<!doctype html", b"<html")):
+        return " (the server sent an HTML page; a login wall or bot check?)"
+    return ""
+
+
+def parse_jsonfeed(body: bytes, *, url: str) -> ParsedFeed:
+    """Parse JSON Feed 1.0/1.1."""
+    data = _load_json(body)
+    if not isinstance(data, dict) or not str(data.get("version", "")).startswith(
+        ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+    ):
+        raise ParseError("not a JSON Feed (no jsonfeed.org version)")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise ParseError("JSON Feed without an items list")
+    base = str(data.get("home_page_url") or url)
+    entries = []
+    for raw in items:
+        if not isinstance(raw, dict):
+            continue
+        link = str(raw.get("url") or raw.get("external_url") or "")
+        summary = raw.get("summary") or raw.get("content_text") or raw.get("content_html")
+        entries.append(
+            _entry(
+                _text_id(raw.get("id")),
+                plain_text(_str(raw.get("title")))[:MAX_TITLE_CHARS],
+                plain_text(_str(summary))[:MAX_SUMMARY_CHARS],
+                canonical_url(link, base=base),
+                canonical_link(link, base),
+                parse_iso_time(_str(raw.get("date_published") or raw.get("date_modified"))),
+            )
+        )
+    return ParsedFeed(entries=tuple(entries), title=plain_text(_str(data.get("title"))))
+
+
+def parse_wire(body: bytes, *, url: str, options: Mapping[str, Any]) -> ParsedFeed:
+    """Parse a newswire JSON API through the source's field mapping.
+
+    The mapping names dotted paths: ``items`` (the list; empty means the document is the list),
+    and, within each item, ``id``, ``title``, ``url``, ``time`` and ``summary``.
+    """
+    data = _load_json(body)
+    items_path = options.get("items")
+    if items_path is None:
+        items = data if isinstance(data, list) else _first(data, WIRE_DEFAULTS["items"])
+    else:
+        items = _dig(data, str(items_path)) if items_path else data
+    if not isinstance(items, list):
+        where = f"at {items_path!r}" if items_path else "(set the source's items mapping)"
+        raise ParseError(f"wire response has no item list {where}")
+    entries = []
+    for raw in items:
+        if not isinstance(raw, dict):
+            continue
+
+        def field(name: str, raw: dict[str, Any] = raw) -> Any:
+            path = options.get(name)
+            return _dig(raw, str(path)) if path else _first(raw, WIRE_DEFAULTS[name])
+
+        link = _str(field("url"))
+        when_raw = field("time")
+        entries.append(
+            _entry(
+                _text_id(field("id")),
+                plain_text(_str(field("title")))[:MAX_TITLE_CHARS],
+                plain_text(_str(field("summary")))[:MAX_SUMMARY_CHARS],
+                canonical_url(link, base=url),
+                canonical_link(link, url),
+                parse_iso_time(_str(when_raw)),
+            )
+        )
+    return ParsedFeed(entries=tuple(entries))
+
+
+def _load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"not valid JSON: {exc}") from exc
+
+
+def _dig(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _first(data: Any, keys: Sequence[str]) -> Any:
+    if not isinstance(data, dict):
+        return None
+    for key in keys:
+        if data.get(key) not in (None, ""):
+            return data[key]
+    return None
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _text_id(value: Any) -> str:
+    return _str(value).strip()
+
+
+class ParsePool:
+    """Runs :func:`parse_body` off the event loop: in worker processes, or a thread.
+
+    Args:
+        workers: processes to use; 0 means one per core; 1 parses in a thread (no processes),
+            which is cheaper when there is little to parse.
+    """
+
+    def __init__(self, workers: int = 0) -> None:
+        count = workers or (os.cpu_count() or 1)
+        self.workers = count
+        self._executor: Executor | None = None
+        if count > 1:
+            # forkserver: workers start from a clean single-threaded process, not a copy of
+            # our event loop and sockets; feedparser is imported once in the server.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["feeds.parse"])
+            self._executor = ProcessPoolExecutor(max_workers=count, mp_context=context)
+
+    async def parse(
+        self,
+        kind: str,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str = "",
+        options: Mapping[str, Any] | None = None,
+    ) -> ParsedFeed:
+        """Parse in the pool; raises :class:`ParseError` like :func:`parse_body`."""
+        opts = dict(options or {})
+        if self._executor is None:
+            return await asyncio.to_thread(
+                parse_body, kind, body, url=url, content_type=content_type, options=opts
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, _parse_positional, kind, body, url, content_type, opts
+        )
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+
+def _parse_positional(
+    kind: str, body: bytes, url: str, content_type: str, options: dict[str, Any]
+) -> ParsedFeed:
+    return parse_body(kind, body, url=url, content_type=content_type, options=options)

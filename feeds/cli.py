@@ -51,13 +51,13 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     envvar="TALKWATCH_DB",
     help="Database file [env TALKWATCH_DB; default: platform data dir].",
 )
 @click.option(
     "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     envvar="TALKWATCH_CONFIG",
     help="Config file [env TALKWATCH_CONFIG; default: platform config dir].",
 )
@@ -76,11 +76,15 @@ def cli(ctx: click.Context, db: Path | None, config: Path | None) -> None:
 @pass_ctx
 def init(ctx: Context, sources: bool) -> None:
     """Create the database and config, and add the default sources."""
-    _ = ctx.config  # a broken config is reported before anything is written
     config_path = ctx.config_path or default_config_path()
-    if not config_path.exists():
-        config_path.parent.mkdir(parents=True, exist_ok=True)
-        config_path.write_text(_DEFAULT_CONFIG, encoding="utf-8")
+    if config_path.exists():
+        _ = ctx.config  # a broken config is reported before anything is written
+    else:
+        try:
+            config_path.parent.mkdir(parents=True, exist_ok=True)
+            config_path.write_text(_DEFAULT_CONFIG, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{config_path}: cannot write config: {exc.strerror or exc}") from exc
         click.echo(f"wrote {config_path}")
     with ctx.store() as store:
         added, skipped = _add_seed_sources(store, load_sources() if sources else [])
@@ -154,8 +158,11 @@ def sources() -> None:
 @pass_ctx
 def sources_list(ctx: Context, as_json: bool) -> None:
     """Show every source with its health."""
-    with ctx.store() as store:
-        rows = store.get_sources()
+    if not ctx.db_path.exists():
+        rows: list[Source] = []
+    else:
+        with ctx.store(create=False) as store:
+            rows = store.get_sources()
     now = utc_now()
     if as_json:
         for source in rows:
@@ -333,7 +340,7 @@ def export_opml(ctx: Context, file: Path | None) -> None:
     """Write every source as OPML (to FILE, or standard output)."""
     from feeds.opml import write_opml
 
-    with ctx.store() as store:
+    with ctx.store(create=False) as store:
         text = write_opml(store.get_sources())
     if file is None:
         click.echo(text, nl=False)
@@ -425,7 +432,7 @@ def _stderr_console() -> Any:
 @pass_ctx
 def search(ctx: Context, query: str, all_items: bool, limit: int, as_json: bool) -> None:
     """Find stored items, newest first (talk-related only, unless --all)."""
-    with ctx.store() as store:
+    with ctx.store(create=False) as store:
         items = store.get_items(keyword=query, related_only=not all_items, limit=limit)
         total = store.count_items()
     if as_json:

@@ -7,6 +7,7 @@ positive number, got "soon"``).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -95,13 +96,13 @@ def load_config(path: Path | None = None, *, explicit: bool = False) -> Config:
     if path.is_dir():
         raise ConfigError(f"{path}: is a directory, expected a TOML file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a BOM (Notepad) is not an error
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = _decode_error_line(str(exc))
+        line = _decode_error_line(str(exc)) or (len(text.splitlines()) or 1)
         where = f"{path}:{line}" if line else str(path)
         raise ConfigError(f"{where}: not valid TOML: {_strip_position(str(exc))}") from exc
     return _build_config(path, text, data)
@@ -146,14 +147,25 @@ def _build_poll(path: Path, text: str, table: Mapping[str, Any]) -> PollConfig:
                 )
             if key in {"concurrency", "per_host"} and value < 1:
                 raise _key_error(path, text, "poll", key, f"expected at least 1, got {value!r}")
+        elif key == "jitter":
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < 1  # also refuses nan
+            ):
+                raise _key_error(
+                    path, text, "poll", key, f"expected a share from 0 to below 1, got {value!r}"
+                )
+            value = float(value)
         else:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
                 raise _key_error(
                     path, text, "poll", key, f"expected a positive number, got {value!r}"
-                )
-            if key == "jitter" and value >= 1:
-                raise _key_error(
-                    path, text, "poll", key, f"expected a share below 1, got {value!r}"
                 )
             value = float(value)
         values[key] = value
@@ -170,6 +182,13 @@ def _key_error(path: Path, text: str, table: str | None, key: str, message: str)
 def find_key_line(text: str, table: str | None, key: str) -> int | None:
     """The 1-based line where ``key`` is set inside ``[table]`` (``None`` = top level)."""
     current: str | None = None
+    if table is not None:
+        dotted = re.compile(rf"^\s*{re.escape(table)}\s*\.\s*{re.escape(key)}\s*=")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if re.match(r"^\s*\[", line):
+                break
+            if dotted.match(line):
+                return number
     key_re = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
     for number, line in enumerate(text.splitlines(), start=1):
         header = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?", line)

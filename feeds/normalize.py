@@ -172,7 +172,9 @@ def canonical_url(url: str | None, base: str | None = None) -> str:
             host, netloc = _normalize_netloc(parts.netloc, scheme)
         query = _strip_tracking(parts.query)
         path = parts.path or "/"
-        return f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+        canonical = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+        # Dropping "?" or "#..." can bare a stray space the published link had before them.
+        return canonical.rstrip()
     except ValueError:
         # urllib rejects some netlocs (bad IPv6 brackets, NFKC tricks); such a link is its own id.
         return stripped
@@ -398,10 +400,16 @@ def parse_iso_time(text: str | None) -> datetime | None:
     if not text:
         return None
     if _EPOCH_RE.fullmatch(text):
-        try:
-            return to_utc(datetime.fromtimestamp(float(text), tz=UTC))
-        except (OverflowError, ValueError, OSError):
-            return None
+        if len(text) == 8 and text.isdigit() and text[:2] in ("19", "20"):
+            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"  # YYYYMMDD, not 1970 + 20 million s
+        else:
+            try:
+                seconds = float(text)
+                if abs(seconds) >= 1e11:  # JavaScript-style milliseconds
+                    seconds /= 1000
+                return to_utc(datetime.fromtimestamp(seconds, tz=UTC))
+            except (OverflowError, ValueError, OSError):
+                return None
     if text[0].isdigit() and text.isascii():
         iso = text.upper()  # RFC 3339 allows "t" and "z"; fromisoformat wants them upper-case
         for candidate in (iso, _LEAP_SECOND_RE.sub(r"\g<1>59", iso)):

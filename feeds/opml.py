@@ -43,8 +43,10 @@ def read_opml(path: Path) -> list[SeedSource]:
     found: list[SeedSource] = []
     for outline in root.iter("outline"):
         url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-        if not url:
-            continue
+        if url.lower().startswith("feed://"):
+            url = "http://" + url[len("feed://") :]
+        if not url.lower().startswith(("http://", "https://")):
+            continue  # file:, javascript: and friends are not sources we fetch
         name = (outline.get("title") or outline.get("text") or url).strip()
         kind = outline.get("talkwatchKind") or _KIND_BY_TYPE.get(
             (outline.get("type") or "rss").lower(), "rss"

@@ -197,8 +197,11 @@ class Poller:
             result = await fetch_source(
                 self._client, source, self.config, self._limiter, conditional=conditional
             )
-            parsed: ParsedFeed | None = None
-            if not result.not_modified:
+        except FetchError as exc:
+            return self._record_failure(source, exc, time.perf_counter() - started)
+        parsed: ParsedFeed | None = None
+        if not result.not_modified:
+            try:
                 parsed = await self._parser(1).parse(
                     source.kind,
                     result.body or b"",
@@ -206,8 +209,10 @@ class Poller:
                     content_type=result.content_type,
                     options=source.options,
                 )
-        except (FetchError, ParseError) as exc:
-            return self._record_failure(source, exc, time.perf_counter() - started)
+            except ParseError as exc:
+                return self._record_failure(
+                    source, exc, time.perf_counter() - started, status=result.status
+                )
         now = self.clock()
         stored = self.store.add_entries(source.id, parsed.entries, now) if parsed else None
         min_interval = _server_interval(result.max_age, parsed.ttl if parsed else None)
@@ -240,9 +245,12 @@ class Poller:
             next_due=next_due,
         )
 
-    def _record_failure(self, source: Source, exc: Exception, elapsed: float) -> SourceOutcome:
+    def _record_failure(
+        self, source: Source, exc: Exception, elapsed: float, *, status: int | None = None
+    ) -> SourceOutcome:
         now = self.clock()
-        status = exc.status if isinstance(exc, FetchError) else None
+        if isinstance(exc, FetchError):
+            status = exc.status
         retry_after = exc.retry_after if isinstance(exc, FetchError) else None
         failures = source.failures + 1
         base = self._base_interval(source)

@@ -193,6 +193,7 @@ class Store:
         try:
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             conn.row_factory = sqlite3.Row
+            conn.create_function("tw_contains", 2, _contains, deterministic=True)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -566,9 +567,9 @@ class Store:
             where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
             params.append(" AND ".join(fts_terms))
         for term in like_terms:
-            where.append("(i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? ESCAPE '\\')")
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params.extend([pattern, pattern])
+            # Python's casefold, not LIKE, which folds ASCII letters only (Ölpreis, Китай).
+            where.append("(tw_contains(i.title, ?) OR tw_contains(i.summary, ?))")
+            params.extend([term.casefold(), term.casefold()])
         sql = (
             "SELECT i.*, s.name AS source_name,"
             " (SELECT count(DISTINCT source_id) FROM items j WHERE j.story_id = i.story_id)"
@@ -657,6 +658,13 @@ class Store:
             )
             for r in rows
         ]
+
+
+def _contains(text: str | None, needle: str | None) -> bool:
+    """Case-insensitive substring test for any script (``needle`` arrives casefolded)."""
+    if not text or not needle:
+        return False
+    return needle in text.casefold()
 
 
 def _split_sql(script: str) -> list[str]:

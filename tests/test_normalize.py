@@ -277,6 +277,7 @@ def test_canonical_url_resolves_relative_link(url: str, base: str, expected: str
         ("https://example.com/a?#", "https://example.com/a"),
         ("https://example.com/a?", "https://example.com/a"),
         ("https://example.com/a?b=%2F&c=d+e#x", "https://example.com/a?b=%2F&c=d+e"),
+        ("https://example.com/a #x", "https://example.com/a"),
     ],
 )
 def test_canonical_url_normalizes_scheme_host_port_fragment(url: str, expected: str) -> None:

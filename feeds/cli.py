@@ -13,18 +13,21 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from feeds.config import Config, default_config_path, default_db_path, load_config
 from feeds.errors import ConfigError, FeedsError, StoreError
-from feeds.models import SOURCE_KINDS, Source, StoredItem
-from feeds.parse import WIRE_KEYS
-from feeds.poller import Poller, PollSummary, SourceOutcome, utc_now
+from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, utc_now
 from feeds.seeds import SeedSource, load_sources
-from feeds.store import Store
+
+if TYPE_CHECKING:
+    # Imported where used: the parser's worker processes import this module again (as the
+    # console script's __main__), and `talkwatch --help` should not pay for httpx or SQLite.
+    from feeds.poller import PollSummary
+    from feeds.store import Store
 
 
 class Context:
@@ -42,6 +45,8 @@ class Context:
         return self._config
 
     def store(self, *, create: bool = True) -> Store:
+        from feeds.store import Store
+
         return Store(self.db_path, create=create)
 
 
@@ -380,6 +385,8 @@ def poll(ctx: Context, once: bool, all_sources: bool) -> None:
 
 
 async def _poll_once(store: Store, config: Config, all_sources: bool) -> PollSummary:
+    from feeds.poller import Poller, SourceOutcome
+
     chosen = (
         [s for s in store.get_sources() if not s.retired_at]
         if all_sources
@@ -407,6 +414,8 @@ async def _poll_once(store: Store, config: Config, all_sources: bool) -> PollSum
 
 
 async def _poll_forever(store: Store, config: Config) -> None:
+    from feeds.poller import Poller
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

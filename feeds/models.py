@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 SourceKind = Literal["rss", "jsonfeed", "wire"]
 SOURCE_KINDS: tuple[SourceKind, ...] = ("rss", "jsonfeed", "wire")
+# The fields a wire source's mapping may name (see feeds.parse.parse_wire).
+WIRE_KEYS = frozenset({"items", "id", "title", "url", "time", "summary"})
+
+
+def utc_now() -> datetime:
+    """The real clock, aware and in UTC (tests pass their own clocks)."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,7 @@ class Entry:
     url: str = ""
     link: str = ""
     published: datetime | None = None
+    title_key: str = ""  # normalised title for story grouping (computed where parsing runs)
 
 
 @dataclass(frozen=True, slots=True)

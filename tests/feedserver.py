@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,12 @@ class FeedServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.in_flight = 0
         self.max_in_flight = 0
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client closing a kept-alive connection is normal, not worth a traceback on stderr.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def url(self, path: str) -> str:
         host, port = self.server_address[:2]

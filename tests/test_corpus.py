@@ -22,9 +22,9 @@ import pytest
 
 from feeds.config import PollConfig
 from feeds.errors import ParseError
-from feeds.models import Source, StoredItem
+from feeds.models import Source, StoredItem, utc_now
 from feeds.parse import parse_body
-from feeds.poller import Poller, PollSummary, SourceOutcome, utc_now
+from feeds.poller import Poller, PollSummary, SourceOutcome
 from feeds.store import Store
 from tests.conftest import REAL_FEEDS
 from tests.feedgen import E, rss

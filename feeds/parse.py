@@ -131,22 +131,26 @@ def _has_substance(entry: Any) -> bool:
 
 
 def _rss_entry(entry: Any, url: str, base: str) -> Entry:
-    link = str(entry.get("link") or "").strip()
-    absolute = canonical_link(link, url)
-    canon = canonical_url(link, base=url)
-    title = plain_text(entry.get("title"))[:MAX_TITLE_CHARS]
-    summary_html = entry.get("summary")
-    if not summary_html and entry.get("content"):
-        summary_html = entry["content"][0].get("value")
+    # dict.get, not entry.get: FeedParserDict's own lookups map aliases on every call, which
+    # costs more than the rest of this function on a 10,000-entry round.
+    get = dict.get
+    link = canonical_link(str(get(entry, "link") or ""), url)
+    title = plain_text(get(entry, "title"))[:MAX_TITLE_CHARS]
+    summary_html = get(entry, "summary")
+    if not summary_html:
+        content = get(entry, "content")
+        if content:
+            summary_html = content[0].get("value")
     summary = plain_text(summary_html)[:MAX_SUMMARY_CHARS]
     when: datetime | None = None
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        if key in entry and entry[key]:
-            when = to_utc(entry[key])
+        parsed = get(entry, key)
+        if parsed:
+            when = to_utc(parsed)
             if when is not None:
                 break
-    raw_id = str(entry.get("id") or "").strip()
-    return _entry(raw_id, title, summary, canon, absolute, when)
+    raw_id = str(get(entry, "id") or "").strip()
+    return _entry(raw_id, title, summary, canonical_url(link), link, when)
 
 
 def canonical_link(link: str, base: str) -> str:
@@ -154,6 +158,8 @@ def canonical_link(link: str, base: str) -> str:
     link = link.strip()
     if not link:
         return ""
+    if link.startswith(("https://", "http://")):
+        return link  # already absolute: the common case, without urljoin's cost
     try:
         return urljoin(base, link)
     except ValueError:

@@ -20,7 +20,7 @@ import httpx
 from feeds.config import PollConfig
 from feeds.errors import FetchError, ParseError
 from feeds.fetch import Limiter, fetch_source, make_client
-from feeds.models import ParsedFeed, Source, StoreResult, utc_now
+from feeds.models import FetchResult, ParsedFeed, Source, StoreResult, utc_now
 from feeds.parse import ParsePool
 from feeds.store import FetchRecord, Store
 from feeds.writes import GroupWriter
@@ -119,6 +119,7 @@ class Poller:
         self._client = make_client(self.config)
         self._limiter = Limiter(self.config.concurrency, self.config.per_host)
         self._writer = GroupWriter(self.store)
+        self._in_flight = asyncio.Semaphore(self.config.concurrency)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -203,26 +204,25 @@ class Poller:
         """Fetch, parse and store one source, recording the outcome on the source."""
         assert self._client is not None and self._limiter is not None, "use `async with Poller`"
         started = time.perf_counter()
-        try:
-            result = await fetch_source(
-                self._client, source, self.config, self._limiter, conditional=conditional
-            )
-        except FetchError as exc:
-            return await self._record_failure(source, exc, time.perf_counter() - started)
-        parsed: ParsedFeed | None = None
-        if not result.not_modified:
+        # A body stays in memory from its fetch until it is parsed; bounding the sources
+        # between those two points bounds memory when parsing lags behind the network.
+        failure: tuple[Exception, int | None] | None = None
+        async with self._in_flight:
             try:
-                parsed = await self._parser(1).parse(
-                    source.kind,
-                    result.body or b"",
-                    url=result.url,
-                    content_type=result.content_type,
-                    options=source.options,
+                result = await fetch_source(
+                    self._client, source, self.config, self._limiter, conditional=conditional
                 )
+                parsed: ParsedFeed | None = None
+                if not result.not_modified:
+                    parsed = await self._parse(source, result)
+            except FetchError as exc:
+                failure = (exc, exc.status)
             except ParseError as exc:
-                return await self._record_failure(
-                    source, exc, time.perf_counter() - started, status=result.status
-                )
+                failure = (exc, result.status)
+        if failure is not None:
+            return await self._record_failure(
+                source, failure[0], time.perf_counter() - started, status=failure[1]
+            )
         now = self.clock()
         min_interval = _server_interval(result.max_age, parsed.ttl if parsed else None)
         next_due = now + self._interval(source, min_interval)
@@ -260,6 +260,15 @@ class Poller:
             not_modified=result.not_modified,
             moved_to=result.moved_to,
             next_due=next_due,
+        )
+
+    async def _parse(self, source: Source, result: FetchResult) -> ParsedFeed:
+        return await self._parser(1).parse(
+            source.kind,
+            result.body or b"",
+            url=result.url,
+            content_type=result.content_type,
+            options=source.options,
         )
 
     async def _record_failure(

@@ -14,6 +14,7 @@ import io
 import json
 import multiprocessing
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import datetime
@@ -337,12 +338,16 @@ class ParsePool:
         count = workers or (os.cpu_count() or 1)
         self.workers = count
         self._executor: Executor | None = None
-        if count > 1:
-            # forkserver: workers start from a clean single-threaded process, not a copy of
-            # our event loop and sockets; feedparser is imported once in the server.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["feeds.parse", "feedparser"])
-            self._executor = ProcessPoolExecutor(max_workers=count, mp_context=context)
+
+    def start(self) -> None:
+        """Start the worker processes now (otherwise the first parse starts them).
+
+        Starting early, while the caller is still single-threaded, lets the workers be forked
+        (see :func:`_context`); a poll of feeds that all answer 304 never needs them.
+        """
+        if self._executor is None and self.workers > 1:
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            self._executor.submit(_noop)  # the pool forks its workers on the first job
 
     async def parse(
         self,
@@ -355,6 +360,7 @@ class ParsePool:
     ) -> ParsedFeed:
         """Parse in the pool; raises :class:`ParseError` like :func:`parse_body`."""
         opts = dict(options or {})
+        self.start()
         if self._executor is None:
             return await asyncio.to_thread(
                 parse_body, kind, body, url=url, content_type=content_type, options=opts
@@ -368,6 +374,27 @@ class ParsePool:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """How to start parser processes.
+
+    ``fork`` when this process has a single thread: workers start at once with everything
+    imported, and nothing is imported twice. Forking a process that runs other threads can copy
+    a lock in a held state, so otherwise ``forkserver``: workers start from a clean
+    single-threaded server that imported feedparser once.
+    """
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        import feedparser  # noqa: F401  (imported once here, shared by every worker)
+
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["feeds.parse", "feedparser"])
+    return context
+
+
+def _noop() -> None:
+    """A job that makes the pool start its workers."""
 
 
 def _parse_positional(

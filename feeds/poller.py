@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -136,11 +136,15 @@ class Poller:
         assert self._writer is not None, "use `async with Poller(...)`"
         return self._writer
 
-    def _parser(self, sources: int) -> ParsePool:
+    def _parser(self, sources: Sequence[Source] | None = None) -> ParsePool:
         if self._pool is None:
-            # Processes pay off only when there is a round's worth of feeds to parse.
-            workers = self.workers if sources >= 8 or self.workers == 1 else 1
-            self._pool = ParsePool(workers)
+            # Processes pay off only when there is a round's worth of feeds to parse: feeds
+            # never fetched before (no validators) will be parsed, the rest may well be 304s.
+            fresh = sum(1 for s in sources or () if not (s.etag or s.last_modified))
+            many = sources is not None and len(sources) >= 8
+            self._pool = ParsePool(self.workers if many or self.workers == 1 else 1)
+            if fresh >= 8:
+                self._pool.start()
         return self._pool
 
     async def poll_once(
@@ -155,7 +159,7 @@ class Poller:
             chosen = self.store.get_due_sources(self.clock())
         else:
             chosen = list(sources)
-        self._parser(len(chosen))
+        self._parser(chosen)
         summary = PollSummary()
 
         async def one(source: Source) -> None:
@@ -177,7 +181,7 @@ class Poller:
         started = self.clock()
         in_flight: dict[int, asyncio.Task[SourceOutcome]] = {}
         self.store.beat(started, started)
-        self._parser(len(self.store.get_sources()))
+        self._parser(self.store.get_sources())
         try:
             while not stop.is_set():
                 now = self.clock()
@@ -263,7 +267,7 @@ class Poller:
         )
 
     async def _parse(self, source: Source, result: FetchResult) -> ParsedFeed:
-        return await self._parser(1).parse(
+        return await self._parser().parse(
             source.kind,
             result.body or b"",
             url=result.url,

@@ -9,6 +9,7 @@ when there is more than one core to use.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import json
@@ -91,9 +92,7 @@ def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     # document (a third of its time on news feeds); we make the few links we keep absolute
     # ourselves. xml:base inside the document is still honoured by feedparser.
     headers = {"content-type": content_type} if content_type else {}
-    # Imported here: the poller's own process only parses when it has no worker processes.
-    import feedparser
-
+    feedparser = _feedparser()
     result = feedparser.parse(io.BytesIO(body), response_headers=headers, **_FEEDPARSER_ARGS)
     warnings: list[str] = []
     if result.get("bozo"):
@@ -124,6 +123,20 @@ def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     return ParsedFeed(
         entries=entries, title=plain_text(feed.get("title")), ttl=ttl, warnings=tuple(warnings)
     )
+
+
+@functools.cache
+def _feedparser() -> Any:
+    """feedparser, imported on first use and set to our buffered expat driver (feeds._expat).
+
+    Imported here, not at the top: the poller's own process only parses when it has no
+    worker processes.
+    """
+    import feedparser
+    import feedparser.api
+
+    feedparser.api.PREFERRED_XML_PARSERS = ["feeds._expat"]
+    return feedparser
 
 
 def _has_substance(entry: Any) -> bool:
@@ -385,8 +398,7 @@ def _context() -> multiprocessing.context.BaseContext:
     single-threaded server that imported feedparser once.
     """
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        import feedparser  # noqa: F401  (imported once here, shared by every worker)
-
+        _feedparser()  # imported once here, shared by every worker
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["feeds.parse", "feedparser"])

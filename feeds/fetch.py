@@ -149,6 +149,10 @@ async def _get_once(
     response = await client.send(request, stream=True)
     try:
         status = response.status_code
+        if status != 200:
+            # Drain what is left of a small body (a 304 has none, redirects and errors a
+            # little) so the connection goes back to the pool instead of being closed.
+            await _drain_small(response)
         if status in REDIRECTS:
             location = response.headers.get("location", "").strip()
             if not location:
@@ -181,6 +185,15 @@ async def _get_once(
         )
     finally:
         await response.aclose()
+
+
+async def _drain_small(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    length = response.headers.get("content-length", "")
+    if response.status_code in (204, 304) or (length.isdigit() and int(length) <= limit):
+        try:
+            await response.aread()
+        except httpx.HTTPError:
+            pass  # the answer is already known; a broken body only costs the connection
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> bytes:

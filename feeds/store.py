@@ -50,7 +50,7 @@ def parse_time(value: str | None) -> datetime | None:
     """The inverse of :func:`format_time`; ``None`` stays ``None``."""
     if not value:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(value)  # reads the trailing Z as UTC (Python 3.11+)
 
 
 _SCHEMA_V1 = """

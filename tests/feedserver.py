@@ -46,6 +46,7 @@ class Seen:
     path: str
     headers: dict[str, str]
     status: int
+    port: int = 0  # the client's port: one per connection
 
 
 class FeedServer(ThreadingHTTPServer):
@@ -142,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         drip: float = 0.0,
     ) -> None:
         with self.server.lock:
-            self.server.requests.append(Seen(self.path, headers, status))
+            self.server.requests.append(Seen(self.path, headers, status, self.client_address[1]))
         self.send_response(status)
         for name, value in extra.items():
             self.send_header(name, value)

@@ -97,6 +97,18 @@ async def test_poll_second_round_is_304_after_last_modified(
     assert second.headers["if-modified-since"] == route.last_modified
 
 
+async def test_poll_reuses_connections_after_304(
+    store: Store, feed_server: FeedServer, poll_config: PollConfig
+) -> None:
+    config = PollConfig(**{**_fields(poll_config), "per_host": 1, "concurrency": 1})
+    sources = [add(store, feed_server, f"/k{i}.rss", Route(body=rss(THREE))) for i in range(4)]
+    await poll(store, config, *sources)
+    outcomes = await poll(store, config, *sources)
+    assert all(o.not_modified for o in outcomes)
+    second_round = feed_server.requests[4:]
+    assert len({seen.port for seen in second_round}) == 1
+
+
 async def test_poll_sends_honest_user_agent_and_accepts_gzip(
     store: Store, feed_server: FeedServer, poll_config: PollConfig
 ) -> None:

@@ -51,6 +51,8 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+# `poll --once` names this many failed sources; `sources list` shows them all.
+SHOW_FAILURES = 10
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -373,9 +375,14 @@ def poll(ctx: Context, once: bool, all_sources: bool) -> None:
         if once:
             summary = asyncio.run(_poll_once(store, config, all_sources))
             click.echo(summary.line())
-            for outcome in summary.outcomes:
-                if not outcome.ok:
-                    click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
+            failed = [o for o in summary.outcomes if not o.ok]
+            for outcome in failed[:SHOW_FAILURES]:
+                click.echo(f"  failed: {outcome.source.name}: {outcome.error}", err=True)
+            if len(failed) > SHOW_FAILURES:
+                click.echo(
+                    f"  ... and {len(failed) - SHOW_FAILURES} more: `talkwatch sources list`",
+                    err=True,
+                )
             return
         click.echo(
             f"polling {len(store.get_sources())} sources into {ctx.db_path} (Ctrl-C to stop)",

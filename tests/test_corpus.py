@@ -31,7 +31,7 @@ from tests.feedgen import E, rss
 from tests.feedserver import FeedServer, Route
 
 pytestmark = pytest.mark.skipif(
-    not REAL_FEEDS.is_dir(), reason=f"shared feed corpus not found at {REAL_FEEDS}"
+    not REAL_FEEDS.is_dir(), reason=f"feed corpus not found at {REAL_FEEDS}"
 )
 
 FILES = (

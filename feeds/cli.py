@@ -185,10 +185,12 @@ def sources_list(ctx: Context, as_json: bool) -> None:
     from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("name", "kind", "health", "last poll", "HTTP", "new", "next", "last error"):
-        table.add_column(
-            column, overflow="ellipsis", no_wrap=True, ratio=1 if column == "last error" else None
-        )
+    # Every column but the name and the error keeps its full width; those two share the rest.
+    widths = {"kind": 4, "health": 10, "last poll": 9, "HTTP": 4, "new": 3, "next": 7}
+    table.add_column("name", no_wrap=True, overflow="ellipsis", min_width=12, max_width=22)
+    for column, width in widths.items():
+        table.add_column(column, no_wrap=True, min_width=width)
+    table.add_column("last error", no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
     for source in rows:
         table.add_row(
             Text(source.name),

@@ -7,6 +7,7 @@ only by the commands that show it, so ``talkwatch poll`` never loads Textual.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sys
@@ -21,13 +22,15 @@ import click
 from feeds.config import Config, default_config_path, default_db_path, load_config
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, utc_now
-from feeds.seeds import SeedSource, load_sources
+from feeds.seeds import SeedSource, load_sources, load_talk_profile
 
 if TYPE_CHECKING:
     # Imported where used: the parser's worker processes import this module again (as the
     # console script's __main__), and `talkwatch --help` should not pay for httpx or SQLite.
     from feeds.poller import PollSummary
+    from feeds.profile import Profile
     from feeds.store import Store
+    from feeds.tagging import Tagger
 
 
 class Context:
@@ -37,12 +40,24 @@ class Context:
         self.db_path = db or default_db_path()
         self.config_path = config
         self._config: Config | None = None
+        self._profile: Profile | None = None
 
     @property
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path, explicit=self.config_path is not None)
         return self._config
+
+    @property
+    def profile(self) -> Profile:
+        if self._profile is None:
+            self._profile = load_talk_profile(self.config.profile)
+        return self._profile
+
+    def tagger(self) -> Tagger:
+        from feeds.tagging import Tagger
+
+        return Tagger(self.profile)
 
     def store(self, *, create: bool = True) -> Store:
         from feeds.store import Store
@@ -373,9 +388,10 @@ def poll(ctx: Context, once: bool, all_sources: bool) -> None:
     if all_sources and not once:
         raise click.UsageError("--all only goes with --once")
     config = ctx.config
+    tagger = ctx.tagger()  # a broken profile is reported before any fetching
     with ctx.store() as store:
         if once:
-            summary = asyncio.run(_poll_once(store, config, all_sources))
+            summary = asyncio.run(_poll_once(store, config, all_sources, tagger))
             click.echo(summary.line())
             failed = [o for o in summary.outcomes if not o.ok]
             for outcome in failed[:SHOW_FAILURES]:
@@ -390,10 +406,12 @@ def poll(ctx: Context, once: bool, all_sources: bool) -> None:
             f"polling {len(store.get_sources())} sources into {ctx.db_path} (Ctrl-C to stop)",
             err=True,
         )
-        asyncio.run(_poll_forever(store, config))
+        asyncio.run(_poll_forever(store, config, tagger))
 
 
-async def _poll_once(store: Store, config: Config, all_sources: bool) -> PollSummary:
+async def _poll_once(
+    store: Store, config: Config, all_sources: bool, tagger: Tagger
+) -> PollSummary:
     from feeds.poller import Poller, SourceOutcome
 
     chosen = (
@@ -401,7 +419,7 @@ async def _poll_once(store: Store, config: Config, all_sources: bool) -> PollSum
         if all_sources
         else store.get_due_sources(utc_now())
     )
-    async with Poller(store, config.poll) as poller:
+    async with Poller(store, config.poll, tagger=tagger) as poller:
         if not sys.stderr.isatty() or not chosen:
             return await poller.poll_once(chosen)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -422,14 +440,14 @@ async def _poll_once(store: Store, config: Config, all_sources: bool) -> PollSum
             return await poller.poll_once(chosen, on_done=done)
 
 
-async def _poll_forever(store: Store, config: Config) -> None:
+async def _poll_forever(store: Store, config: Config, tagger: Tagger) -> None:
     from feeds.poller import Poller
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Poller(store, config.poll) as poller:
+    async with Poller(store, config.poll, tagger=tagger) as poller:
         await poller.run(stop)
 
 
@@ -437,6 +455,51 @@ def _stderr_console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+# -- retag ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@pass_ctx
+def retag(ctx: Context) -> None:
+    """Tag every stored item again (after editing the talk profile)."""
+    import time
+
+    tagger = ctx.tagger()
+    started = time.perf_counter()
+    with ctx.store(create=False) as store:
+        total = store.count_items()
+        progress = _progress(total, "retagging") if sys.stderr.isatty() and total else None
+        seen = changed = 0
+        with progress or contextlib.nullcontext():
+            for batch in store.iter_texts():
+                tagged = [
+                    (item_id, tagger.tag(title, summary)) for item_id, title, summary in batch
+                ]
+                changed += store.set_tags(tagged)
+                seen += len(batch)
+                if progress is not None:
+                    progress.update(progress.task_ids[0], completed=seen)
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"retagged {seen} items with profile {tagger.profile.id!r}: {changed} changed; "
+        f"{seconds:.2f}s"
+    )
+
+
+def _progress(total: int, label: str) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
+        console=_stderr_console(),
+    )
+    progress.add_task("", total=total)
+    return progress
 
 
 # -- search -----------------------------------------------------------------------------------

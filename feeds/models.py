@@ -48,6 +48,17 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Tagging:
+    """What the tagger found in one item (see feeds.tagging)."""
+
+    tags: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # display names, in profile order
+    related: bool = False
+    score: float = 0.0
+    matches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # tag -> terms
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One parsed and normalised feed entry, before it is stored.
 
@@ -63,6 +74,7 @@ class Entry:
     link: str = ""
     published: datetime | None = None
     title_key: str = ""  # normalised title for story grouping (computed where parsing runs)
+    tagging: Tagging | None = None  # set where parsing runs, when a profile is loaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +142,4 @@ class StoredItem:
     people: tuple[str, ...] = ()
     related: bool = False
     score: float = 0.0
+    matches: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -9,6 +9,7 @@ when there is more than one core to use.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import io
@@ -25,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from feeds.errors import ParseError
 from feeds.models import WIRE_KEYS, Entry, ParsedFeed
 from feeds.normalize import canonical_url, parse_iso_time, plain_text, title_key, to_utc
+from feeds.tagging import Tagger
 
 MAX_SUMMARY_CHARS = 4000
 MAX_TITLE_CHARS = 500
@@ -61,6 +63,7 @@ def parse_body(
     url: str,
     content_type: str = "",
     options: Mapping[str, Any] | None = None,
+    tagger: Tagger | None = None,
 ) -> ParsedFeed:
     """Parse one fetched body of the given source kind.
 
@@ -78,12 +81,20 @@ def parse_body(
         ParseError: the body is not a feed of this kind.
     """
     if kind == "rss":
-        return parse_rss(body, url=url, content_type=content_type)
-    if kind == "jsonfeed":
-        return parse_jsonfeed(body, url=url)
-    if kind == "wire":
-        return parse_wire(body, url=url, options=options or {})
-    raise ParseError(f"unknown source kind {kind!r}")
+        parsed = parse_rss(body, url=url, content_type=content_type)
+    elif kind == "jsonfeed":
+        parsed = parse_jsonfeed(body, url=url)
+    elif kind == "wire":
+        parsed = parse_wire(body, url=url, options=options or {})
+    else:
+        raise ParseError(f"unknown source kind {kind!r}")
+    if tagger is None:
+        return parsed
+    # Tagged where the parsing runs (a worker process), not in the poller's busy main process.
+    entries = tuple(
+        dataclasses.replace(e, tagging=tagger.tag(e.title, e.summary)) for e in parsed.entries
+    )
+    return dataclasses.replace(parsed, entries=entries)
 
 
 def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
@@ -347,9 +358,10 @@ class ParsePool:
             which is cheaper when there is little to parse.
     """
 
-    def __init__(self, workers: int = 0) -> None:
+    def __init__(self, workers: int = 0, tagger: Tagger | None = None) -> None:
         count = workers or (os.cpu_count() or 1)
         self.workers = count
+        self.tagger = tagger
         self._executor: Executor | None = None
 
     def start(self) -> None:
@@ -359,7 +371,12 @@ class ParsePool:
         (see :func:`_context`); a poll of feeds that all answer 304 never needs them.
         """
         if self._executor is None and self.workers > 1:
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_context(),
+                initializer=_set_worker_tagger,
+                initargs=(self.tagger,),
+            )
             self._executor.submit(_noop)  # the pool forks its workers on the first job
 
     async def parse(
@@ -376,7 +393,13 @@ class ParsePool:
         self.start()
         if self._executor is None:
             return await asyncio.to_thread(
-                parse_body, kind, body, url=url, content_type=content_type, options=opts
+                parse_body,
+                kind,
+                body,
+                url=url,
+                content_type=content_type,
+                options=opts,
+                tagger=self.tagger,
             )
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
@@ -409,7 +432,18 @@ def _noop() -> None:
     """A job that makes the pool start its workers."""
 
 
+# The tagger of this worker process, set once when the pool starts it.
+_worker_tagger: Tagger | None = None
+
+
+def _set_worker_tagger(tagger: Tagger | None) -> None:
+    global _worker_tagger
+    _worker_tagger = tagger
+
+
 def _parse_positional(
     kind: str, body: bytes, url: str, content_type: str, options: dict[str, Any]
 ) -> ParsedFeed:
-    return parse_body(kind, body, url=url, content_type=content_type, options=options)
+    return parse_body(
+        kind, body, url=url, content_type=content_type, options=options, tagger=_worker_tagger
+    )

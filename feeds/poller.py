@@ -23,6 +23,7 @@ from feeds.fetch import Limiter, fetch_source, make_client
 from feeds.models import FetchResult, ParsedFeed, Source, StoreResult, utc_now
 from feeds.parse import ParsePool
 from feeds.store import FetchRecord, Store
+from feeds.tagging import Tagger
 from feeds.writes import GroupWriter
 
 Clock = Callable[[], datetime]
@@ -94,6 +95,7 @@ class Poller:
         clock: returns the current time (aware, UTC).
         rng: jitter source (seeded in tests).
         workers: parser processes (``None`` means the config's ``workers``).
+        tagger: tags each new or revised item (``None``: items are stored untagged).
     """
 
     def __init__(
@@ -104,12 +106,14 @@ class Poller:
         clock: Clock = utc_now,
         rng: random.Random | None = None,
         workers: int | None = None,
+        tagger: Tagger | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.clock = clock
         self.rng = rng or random.Random()
         self.workers = config.workers if workers is None else workers
+        self.tagger = tagger
         self._client: httpx.AsyncClient | None = None
         self._pool: ParsePool | None = None
         self._limiter: Limiter | None = None
@@ -142,7 +146,9 @@ class Poller:
             # never fetched before (no validators) will be parsed, the rest may well be 304s.
             fresh = sum(1 for s in sources or () if not (s.etag or s.last_modified))
             many = sources is not None and len(sources) >= 8
-            self._pool = ParsePool(self.workers if many or self.workers == 1 else 1)
+            self._pool = ParsePool(
+                self.workers if many or self.workers == 1 else 1, tagger=self.tagger
+            )
             if fresh >= 8:
                 self._pool.start()
         return self._pool

@@ -14,6 +14,7 @@ from typing import Any
 from feeds.config import find_key_line
 from feeds.errors import ConfigError
 from feeds.models import SOURCE_KINDS
+from feeds.profile import Profile, load_profile, profile_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,15 @@ def seeds_dir() -> Path:
     raise ConfigError(
         f"bundled seeds not found (looked in {here / '_seeds'} and {here.parent / 'seeds'})"
     )
+
+
+def load_talk_profile(name: str) -> Profile:
+    """The talk profile named in the config: a file in seeds/ by name, or a path.
+
+    Raises:
+        ConfigError: the profile is missing or invalid (file, line and key named).
+    """
+    return load_profile(profile_path(name, seeds_dir()))
 
 
 def load_sources(path: Path | None = None) -> list[SeedSource]:

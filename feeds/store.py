@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from feeds.errors import StoreError
-from feeds.models import Entry, Source, StoredItem, StoreResult
+from feeds.models import Entry, Source, StoredItem, StoreResult, Tagging
 from feeds.normalize import title_key
 
 if TYPE_CHECKING:
@@ -518,13 +518,15 @@ class Store:
         )
         self.conn.execute(
             "UPDATE items SET title = ?, summary = ?, updated_at = ?,"
-            " revisions = revisions + 1, link = ?, title_key = ? WHERE id = ?",
+            " revisions = revisions + 1, link = ?, title_key = ?,"
+            " tags = ?, people = ?, matches = ?, related = ?, score = ? WHERE id = ?",
             (
                 entry.title,
                 entry.summary,
                 stamp,
                 entry.link or entry.url,
                 entry.title_key or title_key(entry.title),
+                *_tag_columns(entry.tagging),
                 known[0],
             ),
         )
@@ -566,13 +568,15 @@ class Store:
                     stamp,
                     story,
                     key,
+                    *_tag_columns(entry.tagging),
                 )
             )
         before = self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
         self.conn.executemany(
             "INSERT INTO items (source_id, guid, title, summary, url, link, published,"
-            " published_orig, first_seen, story_id, title_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " published_orig, first_seen, story_id, title_key,"
+            " tags, people, matches, related, score)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         # One bulk statement instead of a per-row trigger: about 3x faster for FTS5.
@@ -694,19 +698,35 @@ class Store:
     def count_items(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
 
-    def set_tags(
-        self, rows: Iterable[tuple[int, Sequence[str], Sequence[str], bool, float]]
-    ) -> int:
-        """Store tags computed elsewhere: (item id, tags, people, related, score)."""
-        data = [
-            (json.dumps(list(tags)), json.dumps(list(people)), int(related), score, item_id)
-            for item_id, tags, people, related, score in rows
-        ]
+    def set_tags(self, rows: Iterable[tuple[int, Tagging]]) -> int:
+        """Store tags computed elsewhere (``talkwatch retag``), in one transaction.
+
+        Returns:
+            How many items changed.
+        """
+        data = [(*_tag_columns(tagging), item_id) for item_id, tagging in rows]
         with self.transaction():
+            before = self.conn.total_changes
             self.conn.executemany(
-                "UPDATE items SET tags = ?, people = ?, related = ?, score = ? WHERE id = ?", data
+                "UPDATE items SET tags = ?1, people = ?2, matches = ?3, related = ?4, score = ?5"
+                " WHERE id = ?6 AND (tags, people, matches, related, score)"
+                " IS NOT (?1, ?2, ?3, ?4, ?5)",
+                data,
             )
-        return len(data)
+            return self.conn.total_changes - before
+
+    def iter_texts(self, batch: int = 5000) -> Iterator[list[tuple[int, str, str]]]:
+        """Every item's (id, title, summary), in batches, for retagging."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, title, summary FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [(r[0], r[1], r[2]) for r in rows]
 
     # -- pollers ------------------------------------------------------------------------------
 
@@ -739,6 +759,19 @@ class Store:
             )
             for r in rows
         ]
+
+
+def _tag_columns(tagging: Tagging | None) -> tuple[str, str, str, int, float]:
+    """The stored form of a tagging: JSON lists and map, a 0/1 flag and the score."""
+    if tagging is None:
+        return ("[]", "[]", "{}", 0, 0.0)
+    return (
+        json.dumps(list(tagging.tags), ensure_ascii=False),
+        json.dumps(list(tagging.people), ensure_ascii=False),
+        json.dumps({k: list(v) for k, v in tagging.matches.items()}, ensure_ascii=False),
+        int(tagging.related),
+        tagging.score,
+    )
 
 
 def _chunks(values: Sequence[str], size: int = 500) -> Iterator[list[str]]:
@@ -840,4 +873,5 @@ def _item(row: Mapping[str, Any]) -> StoredItem:
         people=tuple(json.loads(row["people"])),
         related=bool(row["related"]),
         score=float(row["score"]),
+        matches={k: tuple(v) for k, v in json.loads(row["matches"] or "{}").items()},
     )

@@ -504,8 +504,12 @@ def test_search_all_json_prints_one_object_per_line(tw: Talkwatch, polled: Run) 
         assert ISO_UTC_RE.match(row["published"])
         assert isinstance(row["tags"], list) and all(isinstance(t, str) for t in row["tags"])
         assert isinstance(row["people"], list)
-        assert row["related"] is False
+        assert isinstance(row["related"], bool)
         assert isinstance(row["score"], int | float) and not isinstance(row["score"], bool)
+    assert [row["related"] for row in rows] == [True, True, False]
+    assert "alert:framework" in rows[0]["tags"] and "topic:rare-earths" in rows[0]["tags"]
+    assert "place:lancaster-house" in rows[1]["tags"]
+    assert rows[2]["tags"] == ["place:london"] and rows[2]["score"] < rows[1]["score"]
     assert rows[0]["published"] == "2025-06-10T21:00:00Z"
     assert rows[0]["url"] == "https://news.example/1"
     assert rows[0]["summary"] == "Negotiators in London reached a framework late on Tuesday."
@@ -522,8 +526,15 @@ def test_search_plain_prints_one_line_per_item(tw: Talkwatch, polled: Run) -> No
     assert run.lines[0].endswith("US and China agree framework on rare earth licences")
 
 
+def test_search_without_all_shows_related_items_only(tw: Talkwatch, polled: Run) -> None:
+    run = tw("search", "--json")
+
+    assert run.code == 0
+    assert [row["title"] for row in run.json_lines()] == [ITEMS[0].title, ITEMS[1].title]
+
+
 def test_search_without_all_hints_when_nothing_is_related(tw: Talkwatch, polled: Run) -> None:
-    run = tw("search")
+    run = tw("search", "weather")
 
     assert run.code == 0
     assert run.out == ""

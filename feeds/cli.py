@@ -7,11 +7,13 @@ only by the commands that show it, so ``talkwatch poll`` never loads Textual.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +23,7 @@ import click
 
 from feeds.config import Config, default_config_path, default_db_path, load_config
 from feeds.errors import ConfigError, FeedsError, StoreError
-from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, utc_now
+from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, Tagging, utc_now
 from feeds.seeds import SeedSource, load_sources, load_talk_profile
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     # console script's __main__), and `talkwatch --help` should not pay for httpx or SQLite.
     from feeds.poller import PollSummary
     from feeds.profile import Profile
-    from feeds.store import Store
+    from feeds.store import Store, TagColumns
     from feeds.tagging import Tagger
 
 
@@ -473,11 +475,8 @@ def retag(ctx: Context) -> None:
         progress = _progress(total, "retagging") if sys.stderr.isatty() and total else None
         seen = changed = 0
         with progress or contextlib.nullcontext():
-            for batch in store.iter_texts():
-                tagged = [
-                    (item_id, tagger.tag(title, summary)) for item_id, title, summary in batch
-                ]
-                changed += store.set_tags(tagged)
+            for batch in retag_batches(store, tagger, workers=ctx.config.poll.workers):
+                changed += store.set_tags(batch)
                 seen += len(batch)
                 if progress is not None:
                     progress.update(progress.task_ids[0], completed=seen)
@@ -486,6 +485,33 @@ def retag(ctx: Context) -> None:
         f"retagged {seen} items with profile {tagger.profile.id!r}: {changed} changed; "
         f"{seconds:.2f}s"
     )
+
+
+def retag_batches(
+    store: Store, tagger: Tagger, *, workers: int = 0, batch: int = 2000
+) -> Iterator[Sequence[tuple[int, Tagging | TagColumns]]]:
+    """Every stored item tagged again, in batches, tagged in worker processes when it pays.
+
+    The next batches are read and handed to the workers while the last one is written.
+    """
+    from feeds.workers import default_workers, make_pool, tag_in_worker
+
+    count = workers or default_workers()
+    if count == 1 or store.count_items() < 2 * batch:
+        for rows in store.iter_texts(batch):
+            yield [(i, tagger.tag(title, summary)) for i, title, summary in rows]
+        return
+    pool = make_pool(count, tagger)
+    try:
+        pending: collections.deque[Future[list[tuple[int, TagColumns]]]] = collections.deque()
+        for rows in store.iter_texts(batch):
+            pending.append(pool.submit(tag_in_worker, rows))
+            if len(pending) > 2 * count:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def _progress(total: int, label: str) -> Any:

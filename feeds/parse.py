@@ -2,23 +2,18 @@
 
 Three kinds of source: ``rss`` (RSS 0.9x/1.0/2.0, Atom, RDF) through feedparser, ``jsonfeed``
 (JSON Feed 1.0/1.1) and ``wire`` (a JSON API with a field mapping) through small parsers of our
-own. Parsing is CPU-bound, so :class:`ParsePool` runs it off the event loop, in worker processes
+own. Parsing is CPU-bound: :mod:`feeds.workers` runs it off the event loop, in worker processes
 when there is more than one core to use.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import hashlib
 import io
 import json
-import multiprocessing
-import os
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -103,7 +98,7 @@ def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
     # document (a third of its time on news feeds); we make the few links we keep absolute
     # ourselves. xml:base inside the document is still honoured by feedparser.
     headers = {"content-type": content_type} if content_type else {}
-    feedparser = _feedparser()
+    feedparser = import_feedparser()
     result = feedparser.parse(io.BytesIO(body), response_headers=headers, **_FEEDPARSER_ARGS)
     warnings: list[str] = []
     if result.get("bozo"):
@@ -137,7 +132,7 @@ def parse_rss(body: bytes, *, url: str, content_type: str = "") -> ParsedFeed:
 
 
 @functools.cache
-def _feedparser() -> Any:
+def import_feedparser() -> Any:
     """feedparser, imported on first use and set to our buffered expat driver (feeds._expat).
 
     Imported here, not at the top: the poller's own process only parses when it has no
@@ -348,102 +343,3 @@ def _str(value: Any) -> str:
 
 def _text_id(value: Any) -> str:
     return _str(value).strip()
-
-
-class ParsePool:
-    """Runs :func:`parse_body` off the event loop: in worker processes, or a thread.
-
-    Args:
-        workers: processes to use; 0 means one per core; 1 parses in a thread (no processes),
-            which is cheaper when there is little to parse.
-    """
-
-    def __init__(self, workers: int = 0, tagger: Tagger | None = None) -> None:
-        count = workers or (os.cpu_count() or 1)
-        self.workers = count
-        self.tagger = tagger
-        self._executor: Executor | None = None
-
-    def start(self) -> None:
-        """Start the worker processes now (otherwise the first parse starts them).
-
-        Starting early, while the caller is still single-threaded, lets the workers be forked
-        (see :func:`_context`); a poll of feeds that all answer 304 never needs them.
-        """
-        if self._executor is None and self.workers > 1:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=_context(),
-                initializer=_set_worker_tagger,
-                initargs=(self.tagger,),
-            )
-            self._executor.submit(_noop)  # the pool forks its workers on the first job
-
-    async def parse(
-        self,
-        kind: str,
-        body: bytes,
-        *,
-        url: str,
-        content_type: str = "",
-        options: Mapping[str, Any] | None = None,
-    ) -> ParsedFeed:
-        """Parse in the pool; raises :class:`ParseError` like :func:`parse_body`."""
-        opts = dict(options or {})
-        self.start()
-        if self._executor is None:
-            return await asyncio.to_thread(
-                parse_body,
-                kind,
-                body,
-                url=url,
-                content_type=content_type,
-                options=opts,
-                tagger=self.tagger,
-            )
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, _parse_positional, kind, body, url, content_type, opts
-        )
-
-    def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """How to start parser processes.
-
-    ``fork`` when this process has a single thread: workers start at once with everything
-    imported, and nothing is imported twice. Forking a process that runs other threads can copy
-    a lock in a held state, so otherwise ``forkserver``: workers start from a clean
-    single-threaded server that imported feedparser once.
-    """
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        _feedparser()  # imported once here, shared by every worker
-        return multiprocessing.get_context("fork")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["feeds.parse", "feedparser"])
-    return context
-
-
-def _noop() -> None:
-    """A job that makes the pool start its workers."""
-
-
-# The tagger of this worker process, set once when the pool starts it.
-_worker_tagger: Tagger | None = None
-
-
-def _set_worker_tagger(tagger: Tagger | None) -> None:
-    global _worker_tagger
-    _worker_tagger = tagger
-
-
-def _parse_positional(
-    kind: str, body: bytes, url: str, content_type: str, options: dict[str, Any]
-) -> ParsedFeed:
-    return parse_body(
-        kind, body, url=url, content_type=content_type, options=options, tagger=_worker_tagger
-    )

@@ -21,9 +21,9 @@ from feeds.config import PollConfig
 from feeds.errors import FetchError, ParseError
 from feeds.fetch import Limiter, fetch_source, make_client
 from feeds.models import FetchResult, ParsedFeed, Source, StoreResult, utc_now
-from feeds.parse import ParsePool
 from feeds.store import FetchRecord, Store
 from feeds.tagging import Tagger
+from feeds.workers import ParsePool
 from feeds.writes import GroupWriter
 
 Clock = Callable[[], datetime]

@@ -526,7 +526,7 @@ class Store:
                 stamp,
                 entry.link or entry.url,
                 entry.title_key or title_key(entry.title),
-                *_tag_columns(entry.tagging),
+                *tag_columns(entry.tagging),
                 known[0],
             ),
         )
@@ -568,7 +568,7 @@ class Store:
                     stamp,
                     story,
                     key,
-                    *_tag_columns(entry.tagging),
+                    *tag_columns(entry.tagging),
                 )
             )
         before = self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0]
@@ -698,13 +698,17 @@ class Store:
     def count_items(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM items").fetchone()[0])
 
-    def set_tags(self, rows: Iterable[tuple[int, Tagging]]) -> int:
+    def set_tags(self, rows: Iterable[tuple[int, Tagging | TagColumns]]) -> int:
         """Store tags computed elsewhere (``talkwatch retag``), in one transaction.
+
+        Args:
+            rows: (item id, tagging), the tagging as a record or already in its stored form
+                (see :func:`tag_columns`; worker processes send that, it is cheaper to pass).
 
         Returns:
             How many items changed.
         """
-        data = [(*_tag_columns(tagging), item_id) for item_id, tagging in rows]
+        data = [(*(t if isinstance(t, tuple) else tag_columns(t)), item_id) for item_id, t in rows]
         with self.transaction():
             before = self.conn.total_changes
             self.conn.executemany(
@@ -761,14 +765,18 @@ class Store:
         ]
 
 
-def _tag_columns(tagging: Tagging | None) -> tuple[str, str, str, int, float]:
+TagColumns = tuple[str, str, str, int, float]
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def tag_columns(tagging: Tagging | None) -> TagColumns:
     """The stored form of a tagging: JSON lists and map, a 0/1 flag and the score."""
     if tagging is None:
         return ("[]", "[]", "{}", 0, 0.0)
     return (
-        json.dumps(list(tagging.tags), ensure_ascii=False),
-        json.dumps(list(tagging.people), ensure_ascii=False),
-        json.dumps({k: list(v) for k, v in tagging.matches.items()}, ensure_ascii=False),
+        _to_json(tagging.tags),
+        _to_json(tagging.people),
+        _to_json(tagging.matches),
         int(tagging.related),
         tagging.score,
     )

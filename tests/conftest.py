@@ -57,3 +57,11 @@ NOW = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
 
 def data(name: str) -> bytes:
     return (DATA / name).read_bytes()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show the tagger's figures on the labelled set (issue #3) at the end of every run."""
+    from tests import test_tagging
+
+    for name, line in test_tagging.FIGURES.items():
+        terminalreporter.write_line(f"{name}: {line}")

@@ -25,6 +25,8 @@ from feeds.errors import ParseError
 from feeds.models import Source, StoredItem, utc_now
 from feeds.parse import parse_body
 from feeds.poller import Poller, PollSummary, SourceOutcome
+from feeds.seeds import load_talk_profile
+from feeds.tagging import Tagger
 from feeds.store import Store
 from tests.conftest import REAL_FEEDS
 from tests.feedgen import E, rss
@@ -118,7 +120,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CorpusRun]:
                 )
 
             async def two_rounds() -> CorpusRun:
-                async with Poller(store, config) as poller:
+                tagger = Tagger(load_talk_profile("london-2025"))
+                async with Poller(store, config, tagger=tagger) as poller:
                     first = await poller.poll_once(store.get_sources())
                     assert poller._pool is not None  # the pool the round parsed in
                     sources = {s.name: s for s in store.get_sources()}
@@ -258,3 +261,13 @@ def test_parse_body_empty_feed_with_odd_content_type_is_not_an_error(content_typ
 
     assert parsed.entries == ()
     assert parsed.title == "Test feed"
+
+
+def test_corpus_items_are_tagged_on_ingest(corpus: CorpusRun) -> None:
+    """Tagging ran in the worker processes for every stored item (issue #3)."""
+    items = [item for found in corpus.items.values() for item in found]
+    assert items
+    tagged = [item for item in items if item.tags]
+    assert len(tagged) > len(items) // 10
+    assert all(set(item.tags) == set(item.matches) for item in items)
+    assert any(item.related for item in items)  # the 2019/2025 trade-policy feeds

@@ -53,7 +53,9 @@ class Context:
     @property
     def profile(self) -> Profile:
         if self._profile is None:
-            self._profile = load_talk_profile(self.config.profile)
+            config = self.config
+            base = config.path.parent if config.path is not None else None
+            self._profile = load_talk_profile(config.profile, base)
         return self._profile
 
     def tagger(self) -> Tagger:

@@ -11,6 +11,7 @@ for Chinese and Japanese) or, with a ``re:`` prefix, regular expressions.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from collections.abc import Sequence
@@ -180,12 +181,15 @@ class _Reader:
         """The line of ``key`` in the ``index``-th ``[[table]]`` (or in ``[table]``)."""
         seen = -1
         inside = table is None
-        key_re = re.compile(rf"^\s*{re.escape(key)}\s*=") if key else None
+        quoted = re.escape(key or "")
+        key_re = re.compile(rf"""^\s*(?:{quoted}|"{quoted}"|'{quoted}')\s*=""") if key else None
         header_line: int | None = None
         for number, line in enumerate(self.lines, start=1):
             header = re.match(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$", line)
             if header:
                 name = header.group(1)
+                if table is None and key is not None and name.split(".")[0].strip() == key:
+                    return number  # a misspelt table: [[persons]]
                 if table is not None and name == table:
                     seen += 1
                     inside = index is None or seen == index
@@ -211,7 +215,7 @@ class _Reader:
         for zone in timezones:
             try:
                 ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a directory
                 self.fail("talks", None, "timezones", f"unknown time zone {zone!r}")
         sides = talks.get("sides", {})
         if not isinstance(sides, dict) or not all(isinstance(v, str) for v in sides.values()):
@@ -244,13 +248,16 @@ class _Reader:
             self.fail(None, None, "exclude", "expected a list of phrases")
         for phrase in exclude:
             self.check_term(None, None, "exclude", phrase)
+        start, end = self.day("talks", None, talks, "start"), self.day("talks", None, talks, "end")
+        if start is not None and end is not None and end < start:
+            self.fail("talks", None, "end", "the talks end before they start")
         return Profile(
             id=talk_id,
             name=self.text("talks", None, talks, "name"),
             venue=self.text("talks", None, talks, "venue", required=False),
             timezones=timezones,
-            start=self.day("talks", None, talks, "start"),
-            end=self.day("talks", None, talks, "end"),
+            start=start,
+            end=end,
             threshold=self.number("talks", None, talks, "threshold", default=3.0),
             title_weight=self.number("talks", None, talks, "title_weight", default=1.5),
             sides=dict(sides),
@@ -380,7 +387,11 @@ class _Reader:
         self, table: str, index: int | None, raw: dict[str, Any], key: str, *, default: float
     ) -> float:
         value = raw.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 <= value < math.inf  # also refuses nan
+        ):
             self.fail(table, index, key, f"expected a number >= 0, got {value!r}")
         return float(value)
 

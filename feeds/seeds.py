@@ -40,13 +40,20 @@ def seeds_dir() -> Path:
     )
 
 
-def load_talk_profile(name: str) -> Profile:
+def load_talk_profile(name: str, base: Path | None = None) -> Profile:
     """The talk profile named in the config: a file in seeds/ by name, or a path.
+
+    Args:
+        name: ``london-2025`` (a file in seeds/) or a path to a ``.toml`` file.
+        base: where a relative path starts (the config file's directory), else the current one.
 
     Raises:
         ConfigError: the profile is missing or invalid (file, line and key named).
     """
-    return load_profile(profile_path(name, seeds_dir()))
+    path = profile_path(name, seeds_dir())
+    if base is not None and not path.is_absolute() and path.parent != seeds_dir():
+        path = base / path
+    return load_profile(path)
 
 
 def load_sources(path: Path | None = None) -> list[SeedSource]:

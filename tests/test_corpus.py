@@ -26,8 +26,8 @@ from feeds.models import Source, StoredItem, utc_now
 from feeds.parse import parse_body
 from feeds.poller import Poller, PollSummary, SourceOutcome
 from feeds.seeds import load_talk_profile
-from feeds.tagging import Tagger
 from feeds.store import Store
+from feeds.tagging import Tagger
 from tests.conftest import REAL_FEEDS
 from tests.feedgen import E, rss
 from tests.feedserver import FeedServer, Route

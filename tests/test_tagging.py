@@ -98,9 +98,7 @@ def test_tagging_labelled_set_meets_targets() -> None:
         ("HE LIFENG AND BESSENT SHAKE HANDS AT LANCASTER HOUSE", "", "He Lifeng"),
     ],
 )
-def test_tagging_names_need_the_right_context(
-    title: str, summary: str, person: str | None
-) -> None:
+def test_tagging_names_need_the_right_context(title: str, summary: str, person: str | None) -> None:
     people = tag(title, summary).people
     if person is None:
         assert people == ()
@@ -139,7 +137,9 @@ def test_tagging_records_the_terms_that_matched() -> None:
 
 def test_tagging_alerts_fire_only_on_related_items() -> None:
     assert "alert:joint-statement" in tag("US and China issue joint statement on tariffs").tags
-    assert "alert:joint-statement" not in tag("EU and Japan issue joint statement on fisheries").tags
+    assert (
+        "alert:joint-statement" not in tag("EU and Japan issue joint statement on fisheries").tags
+    )
 
 
 def test_tagging_plural_and_possessive_forms_match() -> None:

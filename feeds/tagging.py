@@ -23,7 +23,7 @@ Rules that keep common words from passing for names:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from feeds.models import Tagging
@@ -88,10 +88,13 @@ class Tagger:
         for phrase in profile.exclude:
             self._add(phrase, _Target("exclude", "", 0.0, phrase))
         # For each first word, the term lengths to try, longest first (leftmost-longest match).
-        self._lengths = _lengths(self._words, caps=False)
-        self._caps_lengths = _lengths(self._caps, caps=True)
+        self._lengths = _lengths(self._words)
         self._starts = frozenset(self._lengths)
-        self._caps_starts = frozenset(self._caps_lengths)
+        self._caps_re = _caps_pattern(self._caps)
+        # A substring test per capitals-only term rules most texts out before the expression.
+        self._caps_firsts = tuple(
+            {".".join(key[:2]) if len(key[0]) == 1 else key[0] for key in self._caps}
+        )
 
     def _add(self, term: str, target: _Target) -> None:
         if term.startswith("re:"):
@@ -108,13 +111,14 @@ class Tagger:
         if not words:
             return
         letters = "".join(words)
-        caps = letters.isupper() and len(letters) <= MAX_CAPS_TERM
-        table = self._caps if caps else self._words
-        if not caps:
-            words = tuple(w.casefold() for w in words)
+        if letters.isupper() and len(letters) <= MAX_CAPS_TERM:
+            # Few and short: found by one case-sensitive expression over the original text.
+            self._caps.setdefault(words, []).append(target)
+            return
+        words = tuple(w.casefold() for w in words)
         # Plurals are registered up front, so matching is one dictionary lookup per candidate.
         for last in _plurals(words[-1]):
-            table.setdefault((*words[:-1], last), []).append(target)
+            self._words.setdefault((*words[:-1], last), []).append(target)
 
     def tag(self, title: str, summary: str = "") -> Tagging:
         """Tag one item's title and summary (plain text)."""
@@ -167,54 +171,55 @@ class Tagger:
             matches=matches,
         )
 
-    def _scan(self, text: str) -> Iterable[_Target]:
+    def _scan(self, text: str) -> list[_Target]:
         """Every target whose term occurs in ``text``, leftmost-longest, excluded spans skipped."""
         if "'" in text or "’" in text:
             text = _POSSESSIVE.sub("", text)
-        tokens = _WORD.findall(text)
-        folded = [t.casefold() for t in tokens]
-        starts, caps_starts = self._starts, self._caps_starts
-        candidates = [i for i, w in enumerate(folded) if w in starts]
-        if caps_starts:
-            caps = [i for i, t in enumerate(tokens) if t in caps_starts]
-            if caps:
-                candidates = sorted({*candidates, *caps})
-        free = 0  # the first token not consumed by an earlier match
-        count = len(tokens)
-        words, caps_table = self._words, self._caps
-        for index in candidates:
+        # Casefolding the text, not each word: one call instead of one per word.
+        folded = _WORD.findall(text.casefold())
+        starts, lengths, words = self._starts, self._lengths, self._words
+        found: list[_Target] = []
+        free = 0  # the first word not consumed by an earlier match
+        count = len(folded)
+        for index in [i for i, w in enumerate(folded) if w in starts]:
             if index < free:
                 continue
-            for length, in_caps in self._lengths.get(folded[index], ()) + self._caps_lengths.get(
-                tokens[index], ()
-            ):
-                if index + length > count:
-                    continue
-                if in_caps:
-                    targets = caps_table.get(tuple(tokens[index : index + length]))
-                else:
+            for length in lengths[folded[index]]:
+                if index + length <= count:
                     targets = words.get(tuple(folded[index : index + length]))
-                if targets:
-                    free = index + length
-                    if targets[0].kind != "exclude":
-                        yield from targets
-                    break
+                    if targets:
+                        free = index + length
+                        if targets[0].kind != "exclude":
+                            found += targets
+                        break
+        if self._caps_re is not None and any(first in text for first in self._caps_firsts):
+            for match in self._caps_re.finditer(text):
+                key = tuple(_WORD.findall(match.group()))
+                targets = self._caps.get(key) or self._caps.get((*key[:-1], key[-1][:-1]))
+                found += targets or ()
         if not text.isascii() and _CJK.search(text):
             for term, targets in self._cjk:
                 if term in text:
-                    yield from targets
+                    found += targets
         for pattern, target in self._regex:
             if pattern.search(text):
-                yield target
+                found.append(target)
+        return found
 
 
-def _lengths(
-    table: Mapping[tuple[str, ...], object], *, caps: bool
-) -> dict[str, tuple[tuple[int, bool], ...]]:
+def _lengths(table: Mapping[tuple[str, ...], object]) -> dict[str, tuple[int, ...]]:
     by_first: dict[str, set[int]] = {}
     for key in table:
         by_first.setdefault(key[0], set()).add(len(key))
-    return {w: tuple((n, caps) for n in sorted(ns, reverse=True)) for w, ns in by_first.items()}
+    return {w: tuple(sorted(ns, reverse=True)) for w, ns in by_first.items()}
+
+
+def _caps_pattern(table: Mapping[tuple[str, ...], object]) -> re.Pattern[str] | None:
+    """One case-sensitive expression for the capitals-only terms (US, U.S., BIS), whole words."""
+    if not table:
+        return None
+    forms = sorted((r"\W+".join(map(re.escape, key)) for key in table), key=len, reverse=True)
+    return re.compile(r"(?<![\w'’])(?:" + "|".join(forms) + r")(?:s\b)?(?![\w'’])")
 
 
 def _plurals(word: str) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from feeds.models import Tagging
 from feeds.profile import Profile
@@ -64,6 +65,7 @@ class Tagger:
         self._words: dict[tuple[str, ...], list[_Target]] = {}
         self._caps: dict[tuple[str, ...], list[_Target]] = {}
         self._cjk: list[tuple[str, list[_Target]]] = []
+        self._literals: dict[str, list[_Target]] = {}
         self._regex: list[tuple[re.Pattern[str], _Target]] = []
         self._names: dict[str, str] = {}
         self._order: dict[str, int] = {}
@@ -87,14 +89,42 @@ class Tagger:
                 self._add(term, _Target("alert-with", rule.id, 0.0, term))
         for phrase in profile.exclude:
             self._add(phrase, _Target("exclude", "", 0.0, phrase))
-        # For each first word, the term lengths to try, longest first (leftmost-longest match).
-        self._lengths = _lengths(self._words)
-        self._starts = frozenset(self._lengths)
+        self._automaton = self._build_automaton()
         self._caps_re = _caps_pattern(self._caps)
-        # A substring test per capitals-only term rules most texts out before the expression.
-        self._caps_firsts = tuple(
-            {".".join(key[:2]) if len(key[0]) == 1 else key[0] for key in self._caps}
-        )
+        # A plain search for the capitals rules most texts out before the full expression.
+        firsts = {".".join(key[:2]) if len(key[0]) == 1 else key[0] for key in self._caps}
+        self._caps_hint = re.compile("|".join(sorted(map(re.escape, firsts))) or "(?!)")
+
+    def __reduce__(self) -> tuple[type[Tagger], tuple[Profile]]:
+        # Worker processes rebuild the tagger from its profile rather than unpickling tables.
+        return (Tagger, (self.profile,))
+
+    def _build_automaton(self) -> Any:
+        """One Aho-Corasick automaton over every casefolded surface form of every term.
+
+        Each key maps to (length, targets, whole_words): Latin terms must start and end at word
+        boundaries (checked per hit), Chinese and Japanese ones match anywhere.
+        """
+        import ahocorasick
+
+        forms: dict[str, list[_Target]] = {}
+        whole: dict[str, bool] = {}
+        for words, targets in self._words.items():
+            for surface in {" ".join(words), "-".join(words)}:
+                forms.setdefault(surface, []).extend(targets)
+                whole[surface] = True
+        for literal, targets in self._literals.items():
+            forms.setdefault(literal, []).extend(targets)
+            whole[literal] = True
+        for term, targets in self._cjk:
+            forms.setdefault(term.casefold(), []).extend(targets)
+            whole[term.casefold()] = False
+        automaton = ahocorasick.Automaton()
+        for surface, targets in forms.items():
+            unique = list(dict.fromkeys(targets))
+            automaton.add_word(surface, (len(surface), unique, whole[surface]))
+        automaton.make_automaton()
+        return automaton
 
     def _add(self, term: str, target: _Target) -> None:
         if term.startswith("re:"):
@@ -116,9 +146,13 @@ class Tagger:
             self._caps.setdefault(words, []).append(target)
             return
         words = tuple(w.casefold() for w in words)
-        # Plurals are registered up front, so matching is one dictionary lookup per candidate.
+        # Plurals are registered up front, so matching is one lookup per candidate.
         for last in _plurals(words[-1]):
             self._words.setdefault((*words[:-1], last), []).append(target)
+        # The term as written too, punctuation and all ("Greer, S.C.", "U.S.-China").
+        literal = _POSSESSIVE.sub("", term).casefold()
+        if literal not in {" ".join(words), "-".join(words)}:
+            self._literals.setdefault(literal, []).append(target)
 
     def tag(self, title: str, summary: str = "") -> Tagging:
         """Tag one item's title and summary (plain text)."""
@@ -172,46 +206,46 @@ class Tagger:
         )
 
     def _scan(self, text: str) -> list[_Target]:
-        """Every target whose term occurs in ``text``, leftmost-longest, excluded spans skipped."""
+        """Every target whose term occurs in ``text``: whole words, leftmost-longest first.
+
+        Excluded phrases take their span like any term, so nothing inside them matches.
+        Chinese and Japanese terms all count, overlapping or not.
+        """
         if "'" in text or "’" in text:
             text = _POSSESSIVE.sub("", text)
-        # Casefolding the text, not each word: one call instead of one per word.
-        folded = _WORD.findall(text.casefold())
-        starts, lengths, words = self._starts, self._lengths, self._words
+        low = text.casefold()
+        last = len(low) - 1
+        hits: list[tuple[int, int, int, list[_Target]]] = []
         found: list[_Target] = []
-        free = 0  # the first word not consumed by an earlier match
-        count = len(folded)
-        for index in [i for i, w in enumerate(folded) if w in starts]:
-            if index < free:
-                continue
-            for length in lengths[folded[index]]:
-                if index + length <= count:
-                    targets = words.get(tuple(folded[index : index + length]))
-                    if targets:
-                        free = index + length
-                        if targets[0].kind != "exclude":
-                            found += targets
-                        break
-        if self._caps_re is not None and any(first in text for first in self._caps_firsts):
+        for end, (length, targets, whole) in self._automaton.iter(low):
+            start = end - length + 1
+            if not whole:
+                found += targets
+            elif (start == 0 or not _is_word(low[start - 1])) and (
+                end == last or not _is_word(low[end + 1])
+            ):
+                hits.append((start, -length, end, targets))
+        if hits:
+            hits.sort()
+            free = 0
+            for start, _length, end, targets in hits:
+                if start >= free:
+                    free = end + 1
+                    if targets[0].kind != "exclude":
+                        found += targets
+        if self._caps_re is not None and self._caps_hint.search(text):
             for match in self._caps_re.finditer(text):
                 key = tuple(_WORD.findall(match.group()))
                 targets = self._caps.get(key) or self._caps.get((*key[:-1], key[-1][:-1]))
                 found += targets or ()
-        if not text.isascii() and _CJK.search(text):
-            for term, targets in self._cjk:
-                if term in text:
-                    found += targets
         for pattern, target in self._regex:
             if pattern.search(text):
                 found.append(target)
         return found
 
 
-def _lengths(table: Mapping[tuple[str, ...], object]) -> dict[str, tuple[int, ...]]:
-    by_first: dict[str, set[int]] = {}
-    for key in table:
-        by_first.setdefault(key[0], set()).add(len(key))
-    return {w: tuple(sorted(ns, reverse=True)) for w, ns in by_first.items()}
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char in "_'’"
 
 
 def _caps_pattern(table: Mapping[tuple[str, ...], object]) -> re.Pattern[str] | None:

@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import importlib
 import json
+import os
 import signal
+import socket
+import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
@@ -74,7 +78,7 @@ pass_ctx = click.make_pass_decorator(Context)
 SHOW_FAILURES = 10
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.option(
     "--db",
     type=click.Path(path_type=Path),
@@ -90,8 +94,13 @@ SHOW_FAILURES = 10
 @click.version_option("0.1.0", prog_name="talkwatch")
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None, config: Path | None) -> None:
-    """Follow trade talks live: poll news feeds, tag what matters, watch it in the terminal."""
+    """Follow trade talks live: poll news feeds, tag what matters, watch it in the terminal.
+
+    Without a command, runs `watch`.
+    """
     ctx.obj = Context(db, config)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(watch)
 
 
 # -- init -------------------------------------------------------------------------------------
@@ -528,6 +537,98 @@ def _progress(total: int, label: str) -> Any:
     )
     progress.add_task("", total=total)
     return progress
+
+
+# -- watch ------------------------------------------------------------------------------------
+
+# How long a poller child gets to stop after SIGTERM before it is killed.
+POLLER_STOP_SECONDS = 5.0
+
+
+@cli.command()
+@click.option("--no-poll", is_flag=True, help="Do not start a poller (show what is stored).")
+@click.option("--no-bell", is_flag=True, help="No terminal bell on a new alert.")
+@pass_ctx
+def watch(ctx: Context, no_poll: bool, no_bell: bool) -> None:
+    """The live dashboard (the default command); runs a poller beside it unless one runs."""
+    profile = ctx.profile  # a broken config or profile is reported before the screen opens
+    # Imported by name, at run time: the headless core never imports the TUI (an import-linter
+    # contract checks that statically; `watch` is the one place that hands over to it).
+    app_module = importlib.import_module("tui.app")
+    with ctx.store() as store:
+        running = _running_poller(store)
+    child: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+    note = ""
+    if no_poll:
+        note = "off (--no-poll)"
+    elif running is not None:
+        note = f"running (pid {running}, started elsewhere)"
+    else:
+        log = ctx.db_path.with_name(ctx.db_path.name + ".poller.log")
+        child = _start_poller(ctx, log)
+    try:
+        app = app_module.DashboardApp(
+            ctx.db_path,
+            profile,
+            bell=not no_bell,
+            poller=child,
+            poller_log=log,
+            poller_note=note,
+        )
+        app.run()
+    finally:
+        if child is not None:
+            _stop_poller(child)
+
+
+def _running_poller(store: Store) -> int | None:
+    """The pid of a poller already writing to this database, if one is alive."""
+    now = utc_now()
+    host = socket.gethostname()
+    for poller in store.get_pollers():
+        if not poller.is_fresh(now):
+            continue
+        if poller.host != host or _pid_alive(poller.pid):
+            return poller.pid
+    return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
+
+
+def _start_poller(ctx: Context, log: Path) -> subprocess.Popen[bytes]:
+    """``talkwatch poll`` as a child process, its output appended to ``log``."""
+    args = [sys.executable, "-m", "feeds", "--db", str(ctx.db_path)]
+    if ctx.config_path is not None:
+        args += ["--config", str(ctx.config_path)]
+    args.append("poll")
+    try:
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
+    except OSError as exc:
+        raise ConfigError(f"cannot start the poller: {exc}") from exc
+
+
+def _stop_poller(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped after a few seconds."""
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=POLLER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
 
 
 # -- search -----------------------------------------------------------------------------------

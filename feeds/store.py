@@ -34,6 +34,8 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 STORY_WINDOW = timedelta(days=3)
 # Titles shorter than this (after normalising) are too generic to group stories by.
 MIN_TITLE_KEY = 16
+# A poller whose last heartbeat is older than this is stale (it beats every 5 s).
+POLLER_STALE = timedelta(seconds=15)
 
 
 def format_time(value: datetime) -> str:
@@ -176,6 +178,19 @@ class PollerInfo:
     pid: int
     started_at: datetime
     heartbeat_at: datetime
+
+    def is_fresh(self, now: datetime) -> bool:
+        """Whether its last heartbeat is recent enough to call it running."""
+        return now - self.heartbeat_at <= POLLER_STALE
+
+
+@dataclass(frozen=True, slots=True)
+class ItemTotals:
+    """How many items a period has: all, related to the talks, and related with an alert."""
+
+    items: int = 0
+    related: int = 0
+    alerts: int = 0
 
 
 class Store:
@@ -628,11 +643,13 @@ class Store:
         since: datetime | None = None,
         until: datetime | None = None,
         source_id: int | None = None,
+        tag: str | None = None,
     ) -> list[StoredItem]:
         """Items newest first, optionally narrowed by a plain keyword match.
 
         Every whitespace-separated word must occur in the title or summary (case-insensitive,
-        prefix match for Latin words, substring match for other scripts).
+        prefix match for Latin words, substring match for other scripts). ``tag`` keeps the
+        items carrying that tag (``person:greer``).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -647,6 +664,9 @@ class Store:
         if source_id is not None:
             where.append("i.source_id = ?")
             params.append(source_id)
+        if tag is not None:
+            where.append("EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)")
+            params.append(tag)
         fts_terms, like_terms = _keyword_terms(keyword or "")
         if fts_terms:
             where.append("i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?)")
@@ -763,6 +783,72 @@ class Store:
             )
             for r in rows
         ]
+
+    # -- dashboard queries --------------------------------------------------------------------
+
+    def max_item_id(self) -> int:
+        """The newest item's id (0 when empty): the dashboard's mark for "arrived since"."""
+        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
+
+    def get_mentions(
+        self,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        prefix: str = "person:",
+        related_only: bool = False,
+        limit: int = 50_000,
+    ) -> list[tuple[str, datetime]]:
+        """(tag, published) for every tag starting with ``prefix`` on items in a period.
+
+        One row per item and tag, oldest first: the roster counts mentions per day and per hour
+        from these. Bounded by the period (``items_published``) and by ``limit``.
+        """
+        where = ["i.published >= ?"]
+        params: list[Any] = [format_time(since)]
+        if until is not None:
+            where.append("i.published < ?")
+            params.append(format_time(until))
+        if related_only:
+            where.append("i.related = 1")
+        params += [prefix, prefix, limit]
+        rows = self.conn.execute(
+            "SELECT t.value, i.published FROM items i, json_each(i.tags) t"
+            f" WHERE {' AND '.join(where)} AND substr(t.value, 1, length(?)) = ?"
+            " ORDER BY i.published, i.id LIMIT ?",
+            params,
+        ).fetchall()
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return [(r[0], parse_time(r[1]) or epoch) for r in rows]
+
+    def count_items_since(self, since: datetime, until: datetime | None = None) -> ItemTotals:
+        """How many items were published in a period: all, related, related with an alert."""
+        sql = (
+            "SELECT count(*), coalesce(sum(related), 0),"
+            " coalesce(sum(related AND EXISTS (SELECT 1 FROM json_each(i.tags)"
+            " WHERE substr(value, 1, 6) = 'alert:')), 0)"
+            " FROM items i WHERE published >= ?"
+        )
+        params: list[Any] = [format_time(since)]
+        if until is not None:
+            sql += " AND published < ?"
+            params.append(format_time(until))
+        row = self.conn.execute(sql, params).fetchone()
+        return ItemTotals(items=int(row[0]), related=int(row[1]), alerts=int(row[2]))
+
+    def get_new_alerts(self, after_id: int, limit: int = 20) -> list[StoredItem]:
+        """Related items with an alert tag stored after item ``after_id``, oldest first."""
+        rows = self.conn.execute(
+            "SELECT i.*, s.name AS source_name,"
+            " (SELECT count(DISTINCT source_id) FROM items j WHERE j.story_id = i.story_id)"
+            " AS story_sources"
+            " FROM items i JOIN sources s ON s.id = i.source_id"
+            " WHERE i.id > ? AND i.related = 1"
+            " AND EXISTS (SELECT 1 FROM json_each(i.tags) WHERE substr(value, 1, 6) = 'alert:')"
+            " ORDER BY i.id LIMIT ?",
+            (after_id, limit),
+        ).fetchall()
+        return [_item(row) for row in rows]
 
 
 TagColumns = tuple[str, str, str, int, float]

@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ class Context:
 
     def __init__(self, db: Path | None, config: Path | None) -> None:
         self.db_path = db or default_db_path()
+        self.db_given = db is not None  # --db or TALKWATCH_DB: `demo` then keeps the database
         self.config_path = config
         self._config: Config | None = None
         self._profile: Profile | None = None
@@ -566,7 +568,7 @@ def watch(ctx: Context, no_poll: bool, no_bell: bool) -> None:
         note = f"running (pid {running}, started elsewhere)"
     else:
         log = ctx.db_path.with_name(ctx.db_path.name + ".poller.log")
-        child = _start_poller(ctx, log)
+        child = _start_poller(ctx.db_path, ctx.config_path, log)
     try:
         app = app_module.DashboardApp(
             ctx.db_path,
@@ -604,11 +606,11 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _start_poller(ctx: Context, log: Path) -> subprocess.Popen[bytes]:
+def _start_poller(db: Path, config: Path | None, log: Path) -> subprocess.Popen[bytes]:
     """``talkwatch poll`` as a child process, its output appended to ``log``."""
-    args = [sys.executable, "-m", "feeds", "--db", str(ctx.db_path)]
-    if ctx.config_path is not None:
-        args += ["--config", str(ctx.config_path)]
+    args = [sys.executable, "-m", "feeds", "--db", str(db)]
+    if config is not None:
+        args += ["--config", str(config)]
     args.append("poll")
     try:
         with open(log, "ab") as out:
@@ -629,6 +631,61 @@ def _stop_poller(child: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Replay minutes per real minute [default: 360, the main day in ~2.5 min].",
+)
+@click.option("--no-tui", is_flag=True, help="Run without the dashboard and print a summary.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="With --no-tui: seconds to run.",
+)
+@click.option("--no-bell", is_flag=True, help="No terminal bell on alerts.")
+@pass_ctx
+def demo(ctx: Context, speed: float | None, no_tui: bool, duration: float, no_bell: bool) -> None:
+    """Replay the London talks on a loopback feed server, with the real poller and dashboard."""
+    from feeds import demo as replay_demo
+
+    db = ctx.db_path if ctx.db_given else None  # else a temporary database, removed after
+    if no_tui:
+        summary = replay_demo.run_demo_headless(db, duration, speed)
+        click.echo(replay_demo.format_summary(summary))
+        return
+    profile = load_talk_profile("london-2025")
+    app_module = importlib.import_module("tui.app")  # see `watch`
+    with (
+        replay_demo.demo_session(db, speed) as session,
+        tempfile.TemporaryDirectory(prefix="talkwatch-demo-") as scratch,
+    ):
+        # The real poller, as `watch` runs it, with the demo's short intervals and backoff.
+        config = Path(scratch) / "demo.toml"
+        config.write_text(replay_demo.config_toml(), encoding="utf-8")
+        log = Path(scratch) / "poller.log"
+        child = _start_poller(session.db_path, config, log)
+        try:
+            app = app_module.DashboardApp(
+                session.db_path,
+                profile,
+                clock=session.clock,
+                wall_clock=utc_now,
+                bell=not no_bell,
+                poller=child,
+                poller_log=log,
+            )
+            app.run()
+        finally:
+            _stop_poller(child)
 
 
 # -- search -----------------------------------------------------------------------------------

@@ -67,6 +67,24 @@ STOP_CHECK_SECONDS = 0.1
 LONDON = timezone(timedelta(hours=1), "BST")
 
 
+def config_toml(config: PollConfig = DEMO_CONFIG) -> str:
+    """The demo's poll settings as a config file, for a ``talkwatch poll`` child process."""
+    lines = ['profile = "london-2025"', "", "[poll]"]
+    for name in (
+        "interval",
+        "connect_timeout",
+        "read_timeout",
+        "deadline",
+        "max_backoff",
+        "jitter",
+        "workers",
+        "concurrency",
+        "per_host",
+    ):
+        lines.append(f"{name} = {getattr(config, name)!r}")
+    return "\n".join(lines) + "\n"
+
+
 def demo_config(**changes: Any) -> PollConfig:
     """The demo's poll settings, with some changed (``demo_config(interval=1.0)``)."""
     return replace(DEMO_CONFIG, **changes)

@@ -406,3 +406,18 @@ def test_demo_again_on_the_same_database_repoints_its_sources(tmp_path: Path) ->
         assert all(s.url.startswith(second.server.url()) for s in second.sources)
         with Store(db, create=False) as store:
             assert len(store.get_sources()) == len(urls)
+
+
+def test_demo_command_without_ui_prints_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from feeds.cli import main
+
+    db = tmp_path / "demo.db"
+    code = main(["--db", str(db), "demo", "--no-tui", "--duration", "3", "--speed", "100000"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "related" in out and "alerts" in out
+    assert "China Daily" in out and "error" in out
+    assert db.exists()  # --db given: the database is kept

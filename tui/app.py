@@ -147,6 +147,7 @@ class DashboardApp(App[None]):
         profile: Profile,
         *,
         clock: Callable[[], datetime] = utc_now,
+        wall_clock: Callable[[], datetime] | None = None,
         refresh_seconds: float | None = 1.0,
         bell: bool = True,
         poller: PollerProcess | None = None,
@@ -158,7 +159,10 @@ class DashboardApp(App[None]):
         Args:
             db_path: the talkwatch database (it must exist).
             profile: the talk profile the items were tagged with.
-            clock: the time now, aware (tests pass a frozen one).
+            clock: the time now in the talks' story, aware (tests pass a frozen one; the demo
+                passes its replay clock): the header, "today", the roster, alerts.
+            wall_clock: the real time, for what the poller did (last and next polls, its
+                heartbeat) and new-arrival markers; defaults to ``clock``.
             refresh_seconds: how long after one refresh the next starts; ``None``: only on
                 demand (``request_refresh``), and the header clocks stand still.
             bell: ring the terminal bell on a new alert.
@@ -170,6 +174,7 @@ class DashboardApp(App[None]):
         self.db_path = Path(db_path)
         self.profile = profile
         self.clock = clock
+        self.wall_clock = wall_clock or clock
         self.refresh_seconds = refresh_seconds
         self.bell_enabled = bell
         self.poller = poller
@@ -177,7 +182,7 @@ class DashboardApp(App[None]):
         self.poller_note = poller_note
         self.view = View()
         self.reader = Reader(self.db_path)
-        self.started = clock()
+        self.started = (wall_clock or clock)()
         self.snapshot: Snapshot | None = None
         self._seq = 0
         self._reset_pending = False
@@ -275,10 +280,11 @@ class DashboardApp(App[None]):
         self._last_full = snapshot.now
         self._max_id = snapshot.max_id
         self.query_one(TalkHeader).show(snapshot.now)
-        self.query_one(HeadlineTable).show(snapshot.items, snapshot.now, reset=reset)
+        wall = self.wall_clock()
+        self.query_one(HeadlineTable).show(snapshot.items, snapshot.now, reset=reset, wall=wall)
         self.query_one(RosterPanel).show(snapshot.mentions, snapshot.now)
         self.query_one(StatusPanel).show(
-            snapshot.sources, snapshot.totals, self._poller_text(snapshot), snapshot.now
+            snapshot.sources, snapshot.totals, self._poller_text(snapshot, wall), wall
         )
         self.query_one(DetailPanel).show_hint(self._empty_hint(snapshot))
         self._show_filter_state()
@@ -310,12 +316,12 @@ class DashboardApp(App[None]):
         self._timer = None
         self.request_refresh(force=False)
 
-    def _poller_text(self, snapshot: Snapshot) -> Text:
+    def _poller_text(self, snapshot: Snapshot, wall: datetime) -> Text:
         child = None
         if self.poller is not None:
             child = PollerChild(self.poller.pid, self.poller.poll(), self.poller_log)
         return poller_line(
-            snapshot.pollers, snapshot.now, child=child, note=self.poller_note, started=self.started
+            snapshot.pollers, wall, child=child, note=self.poller_note, started=self.started
         )
 
     def _announce_alerts(self, alerts: Sequence[StoredItem], now: datetime) -> None:

@@ -124,12 +124,20 @@ class HeadlineTable(DataTable[Text]):
 
     # -- updating ----------------------------------------------------------------------------
 
-    def show(self, items: Sequence[StoredItem], now: datetime, *, reset: bool = False) -> None:
+    def show(
+        self,
+        items: Sequence[StoredItem],
+        now: datetime,
+        *,
+        reset: bool = False,
+        wall: datetime | None = None,
+    ) -> None:
         """Show ``items`` (newest first), keeping the selection and the view where they were.
 
         Args:
             items: what the pane should hold now.
-            now: the clock, for "today" and the new-arrival marker.
+            now: the clock, for "today".
+            wall: the real time, for the new-arrival marker (``first_seen`` is real time).
             reset: a new query (filter, mode): go back to the top instead.
         """
         selected = self.selected_item
@@ -150,7 +158,7 @@ class HeadlineTable(DataTable[Text]):
         added = False
         for item in items:
             key = str(item.id)
-            cells = self._cells(item, now)
+            cells = self._cells(item, now, wall or now)
             signature = tuple((c.plain, str(c.style), tuple(c.spans)) for c in cells)
             if key not in self.items:
                 self.add_row(*cells, key=key)
@@ -195,10 +203,12 @@ class HeadlineTable(DataTable[Text]):
 
     # -- cells -------------------------------------------------------------------------------
 
-    def _cells(self, item: StoredItem, now: datetime) -> list[_Cell]:
+    def _cells(self, item: StoredItem, now: datetime, wall: datetime) -> list[_Cell]:
         alert = any(tag.startswith("alert:") for tag in item.tags)
         dim = "" if item.related else "dim"
-        mark = _Cell(NEW_MARK if is_new(item.first_seen, now, NEW_FOR) else "", style="bold yellow")
+        mark = _Cell(
+            NEW_MARK if is_new(item.first_seen, wall, NEW_FOR) else "", style="bold yellow"
+        )
         mark.rank = (item.published.isoformat(), item.id)
         time = _Cell(f" {item_time(item.published, now, self.zone)}", style=dim)
         time.rank = mark.rank

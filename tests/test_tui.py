@@ -671,6 +671,7 @@ def test_tui_text_cells_are_never_markup(profile: Profile) -> None:
             story_id="s",
         ),
         NOW,
+        NOW,
     )
     assert all(isinstance(cell, Text) for cell in cells)
     assert cells[2].plain == " [b]src[/b]" and cells[3].plain == f" {MARKUP_TITLE}"

@@ -23,7 +23,7 @@ from feeds.store import ItemTotals, PollerInfo, Store
 from tui.format import day_start, talk_zone
 
 # The headline pane holds at most this many items (the newest).
-PANE_LIMIT = 500
+PANE_LIMIT = 200
 HOURS = 24
 
 

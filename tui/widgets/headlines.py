@@ -27,6 +27,8 @@ from tui.widgets.columns import set_widths
 
 # How long a new arrival keeps its marker.
 NEW_FOR = timedelta(seconds=60)
+# More rows than this leaving the pane at once: rebuild the table instead of removing each.
+REBUILD_AFTER = 20
 NEW_MARK = "●"
 ALERT_MARK = "⚑"
 # The columns, left to right; the headline takes whatever width the others leave.
@@ -85,6 +87,7 @@ class HeadlineTable(DataTable[Text]):
         self.short_names = {f"person:{p.id}": short_name(p) for p in profile.people}
         self.items: dict[str, StoredItem] = {}
         self._signatures: dict[str, tuple[object, ...]] = {}
+        self._inputs: dict[str, tuple[object, ...]] = {}  # what each row's cells were built from
         self._dated = False
         self._announced: int | None = -1  # the item id last announced as highlighted
 
@@ -147,10 +150,21 @@ class HeadlineTable(DataTable[Text]):
         cursor_before = self.cursor_row
 
         wanted = {str(item.id): item for item in items}
-        for key in [k for k in self.items if k not in wanted]:
-            self.remove_row(key)
-            del self.items[key]
-            del self._signatures[key]
+        gone = [k for k in self.items if k not in wanted]
+        if len(gone) > REBUILD_AFTER:
+            # DataTable.remove_row costs a pass over every row: when a burst pushes many old
+            # rows out of the pane, one rebuild is far cheaper (bench/ui_stall.py). The
+            # selection and the view are restored below as for any update.
+            self.clear()
+            self.items.clear()
+            self._signatures.clear()
+            self._inputs.clear()
+        else:
+            for key in gone:
+                self.remove_row(key)
+                del self.items[key]
+                del self._signatures[key]
+                self._inputs.pop(key, None)
 
         today = now.astimezone(self.zone).date()
         self._dated = any(i.published.astimezone(self.zone).date() != today for i in items)
@@ -158,6 +172,10 @@ class HeadlineTable(DataTable[Text]):
         added = False
         for item in items:
             key = str(item.id)
+            inputs = (self._dated, today, is_new(item.first_seen, wall or now, NEW_FOR))
+            if key in self.items and self._inputs.get(key) == inputs and self.items[key] == item:
+                continue  # nothing on this row can have changed: skip building its cells
+            self._inputs[key] = inputs
             cells = self._cells(item, now, wall or now)
             signature = tuple((c.plain, str(c.style), tuple(c.spans)) for c in cells)
             if key not in self.items:

@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from feeds.models import Source
@@ -121,6 +123,10 @@ class StatusPanel(Vertical):
     }
     """
 
+    def __init__(self, *children: Widget, **kwargs: Any) -> None:
+        super().__init__(*children, **kwargs)
+        self._shown: dict[str, list[Text]] = {}  # the cells on screen, per source row
+
     def compose(self) -> ComposeResult:
         yield Static(Text("poller: …", style="dim"), id="poller-line")
         yield Static(Text("today: …", style="dim"), id="totals-line")
@@ -148,11 +154,18 @@ class StatusPanel(Vertical):
                 table.remove_row(key)
         for key, source in wanted.items():
             cells = _source_cells(source, now)
-            if key in table.rows:
-                for column, cell in zip(COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, cell)
+            shown = self._shown.get(key)
+            if key in table.rows and shown is not None:
+                # Only cells that changed: with 200 sources, rewriting every cell every second
+                # kept the event loop busy for a tenth of a second (bench/ui_stall.py).
+                for column, cell, before in zip(COLUMNS, cells, shown, strict=True):
+                    if cell != before:
+                        table.update_cell(key, column, cell)
             else:
                 table.add_row(*cells, key=key)
+            self._shown[key] = cells
+        for key in [k for k in self._shown if k not in wanted]:
+            del self._shown[key]
 
     def _fit_columns(self) -> None:
         table: DataTable[Text] = self.query_one("#source-table", DataTable)

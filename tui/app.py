@@ -8,6 +8,7 @@ recent reads nothing more.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import webbrowser
@@ -47,6 +48,8 @@ FULL_EVERY = timedelta(seconds=5)
 ALERT_FRESH = timedelta(hours=1)
 # More new alerts than this at once are announced in one notification.
 ALERTS_SHOWN = 3
+# Allocations between young-generation collections once the screen is up (Python: 700).
+GC_THRESHOLD = 50_000
 VIEWS = ("headlines", "roster", "status")
 
 
@@ -174,6 +177,7 @@ class DashboardApp(App[None]):
         self.db_path = Path(db_path)
         self.profile = profile
         self.clock = clock
+        self._gc_threshold: tuple[int, ...] | None = None
         self.wall_clock = wall_clock or clock
         self.refresh_seconds = refresh_seconds
         self.bell_enabled = bell
@@ -221,10 +225,24 @@ class DashboardApp(App[None]):
         self._show_filter_state()
         if self.refresh_seconds is not None:
             self.set_interval(1.0, self._tick_clock)
+            # Python's cycle collector walked every widget, style and cached strip on its full
+            # passes: pauses of about 100 ms while a poll floods the pane (bench/ui_stall.py).
+            # What exists once the screen is up lives as long as the app, so it is frozen out of
+            # collection, and collections run less often.
+            self.call_after_refresh(self._calm_collector)
         self.request_refresh(reset=True)
+
+    def _calm_collector(self) -> None:
+        gc.collect()
+        gc.freeze()
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(GC_THRESHOLD, *self._gc_threshold[1:])
 
     def on_unmount(self) -> None:
         self.reader.close()
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
+            gc.unfreeze()
 
     def _tick_clock(self) -> None:
         self.query_one(TalkHeader).show(self.clock())

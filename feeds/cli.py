@@ -28,6 +28,7 @@ import click
 
 from feeds.config import Config, default_config_path, default_db_path, load_config
 from feeds.errors import ConfigError, FeedsError, StoreError
+from feeds.humanize import span
 from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, Tagging, utc_now
 from feeds.seeds import SeedSource, load_sources, load_talk_profile
 
@@ -743,25 +744,14 @@ def _iso(value: datetime | None) -> str | None:
 def _ago(value: datetime | None, now: datetime) -> str:
     if value is None:
         return "never"
-    return _span((now - value).total_seconds()) + " ago"
+    return span((now - value).total_seconds()) + " ago"
 
 
 def _until(value: datetime | None, now: datetime) -> str:
     if value is None:
         return "now"
     seconds = (value - now).total_seconds()
-    return "now" if seconds <= 0 else "in " + _span(seconds)
-
-
-def _span(seconds: float) -> str:
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
+    return "now" if seconds <= 0 else "in " + span(seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

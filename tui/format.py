@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from feeds.humanize import span
 from feeds.profile import Person, Profile
 
 # Zones whose city is not the name people use for that clock.
@@ -59,18 +60,6 @@ def item_time(when: datetime, now: datetime, zone: ZoneInfo) -> str:
     if local.date() == today:
         return f"{local:%H:%M}"
     return f"{local.day} {local:%b %H:%M}"
-
-
-def span(seconds: float) -> str:
-    """A short duration: ``45s``, ``12m``, ``3.5h``, ``2.0d``."""
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{seconds:.0f}s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f}m"
-    if seconds < 86400:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
 
 
 def ago(when: datetime | None, now: datetime) -> str:

@@ -461,7 +461,9 @@ async def _poll_forever(store: Store, config: Config, tagger: Tagger) -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a closed terminal stops the poller cleanly (its heartbeat removed), and a
+    # `watch` that started it as a child forwards nothing, the child gets it directly.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
     async with Poller(store, config.poll, tagger=tagger) as poller:
         await poller.run(stop)
@@ -579,10 +581,23 @@ def watch(ctx: Context, no_poll: bool, no_bell: bool) -> None:
             poller_log=log,
             poller_note=note,
         )
-        app.run()
+        _run_until_hangup(app)
     finally:
         if child is not None:
             _stop_poller(child)
+
+
+def _run_until_hangup(app: Any) -> None:
+    """Run the dashboard; a closed terminal (SIGHUP) or SIGTERM quits it like `q` does, so the
+    caller's clean-up (the child poller, the demo's temporary files) still runs."""
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda _signum, _frame: app.exit())
+    try:
+        app.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _running_poller(store: Store) -> int | None:
@@ -684,7 +699,7 @@ def demo(ctx: Context, speed: float | None, no_tui: bool, duration: float, no_be
                 poller=child,
                 poller_log=log,
             )
-            app.run()
+            _run_until_hangup(app)
         finally:
             _stop_poller(child)
 

@@ -698,8 +698,9 @@ def wait_for(
         pytest.fail(f"talkwatch poll exited with {proc.returncode} before {what}: {err}")
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGHUP], ids=["term", "hup"])
 def test_poll_process_stops_cleanly_on_sigterm(
-    tw: Talkwatch, feed_server: FeedServer, tmp_path: Path
+    tw: Talkwatch, feed_server: FeedServer, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     feed_server.routes["/talks.xml"] = Route(body=rss(ITEMS))
     assert tw("sources", "add", feed_server.url("/talks.xml"), "--name", "Talks").code == 0
@@ -722,7 +723,7 @@ def test_poll_process_stops_cleanly_on_sigterm(
         with Store(tw.db) as store:
             assert [p.pid for p in store.get_pollers()] == [proc.pid]
 
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         _, err = proc.communicate(timeout=10)
     finally:
         if proc.returncode is None:

@@ -245,7 +245,9 @@ class DashboardApp(App[None]):
             gc.unfreeze()
 
     def _tick_clock(self) -> None:
-        self.query_one(TalkHeader).show(self.clock())
+        # A tick can land while the app is closing and the screen is already gone.
+        for header in self.query(TalkHeader):
+            header.show(self.clock())
 
     # -- refreshing --------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ only by the commands that show it, so ``talkwatch poll`` never loads Textual.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import importlib
 import json
@@ -17,8 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +27,7 @@ import click
 from feeds.config import Config, default_config_path, default_db_path, load_config
 from feeds.errors import ConfigError, FeedsError, StoreError
 from feeds.humanize import span
-from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, Tagging, utc_now
+from feeds.models import SOURCE_KINDS, WIRE_KEYS, Source, StoredItem, utc_now
 from feeds.seeds import SeedSource, load_sources, load_talk_profile
 
 if TYPE_CHECKING:
@@ -37,7 +35,7 @@ if TYPE_CHECKING:
     # console script's __main__), and `talkwatch --help` should not pay for httpx or SQLite.
     from feeds.poller import PollSummary
     from feeds.profile import Profile
-    from feeds.store import Store, TagColumns
+    from feeds.store import Store
     from feeds.tagging import Tagger
 
 
@@ -438,20 +436,12 @@ async def _poll_once(
     async with Poller(store, config.poll, tagger=tagger) as poller:
         if not sys.stderr.isatty() or not chosen:
             return await poller.poll_once(chosen)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        with Progress(
-            TextColumn("polling"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.description}"),
-            transient=True,
-            console=_stderr_console(),
-        ) as progress:
-            task = progress.add_task("", total=len(chosen))
+        with _progress(len(chosen), "polling") as progress:
 
             def done(outcome: SourceOutcome) -> None:
-                progress.update(task, advance=1, description=outcome.source.name[:40])
+                progress.update(
+                    progress.task_ids[0], advance=1, description=outcome.source.name[:40]
+                )
 
             return await poller.poll_once(chosen, on_done=done)
 
@@ -484,6 +474,8 @@ def retag(ctx: Context) -> None:
     """Tag every stored item again (after editing the talk profile)."""
     import time
 
+    from feeds.workers import retag_batches
+
     tagger = ctx.tagger()
     started = time.perf_counter()
     with ctx.store(create=False) as store:
@@ -503,33 +495,6 @@ def retag(ctx: Context) -> None:
     )
 
 
-def retag_batches(
-    store: Store, tagger: Tagger, *, workers: int = 0, batch: int = 2000
-) -> Iterator[Sequence[tuple[int, Tagging | TagColumns]]]:
-    """Every stored item tagged again, in batches, tagged in worker processes when it pays.
-
-    The next batches are read and handed to the workers while the last one is written.
-    """
-    from feeds.workers import default_workers, make_pool, tag_in_worker
-
-    count = workers or default_workers()
-    if count == 1 or store.count_items() < 2 * batch:
-        for rows in store.iter_texts(batch):
-            yield [(i, tagger.tag(title, summary)) for i, title, summary in rows]
-        return
-    pool = make_pool(count, tagger)
-    try:
-        pending: collections.deque[Future[list[tuple[int, TagColumns]]]] = collections.deque()
-        for rows in store.iter_texts(batch):
-            pending.append(pool.submit(tag_in_worker, rows))
-            if len(pending) > 2 * count:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(cancel_futures=True)
-
-
 def _progress(total: int, label: str) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -537,6 +502,7 @@ def _progress(total: int, label: str) -> Any:
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.description}"),
         transient=True,
         console=_stderr_console(),
     )

@@ -9,16 +9,17 @@ when it starts.
 from __future__ import annotations
 
 import asyncio
+import collections
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
-from feeds.models import ParsedFeed
+from feeds.models import ParsedFeed, Tagging
 from feeds.parse import import_feedparser, parse_body
-from feeds.store import TagColumns, tag_columns
+from feeds.store import Store, TagColumns, tag_columns
 from feeds.tagging import Tagger
 
 TagRow = tuple[int, str, str]  # item id, title, summary
@@ -139,3 +140,28 @@ def tag_in_worker(rows: Sequence[TagRow]) -> list[tuple[int, TagColumns]]:
     tagger = _worker_tagger
     assert tagger is not None, "the pool was made without a tagger"
     return [(item_id, tag_columns(tagger.tag(title, summary))) for item_id, title, summary in rows]
+
+
+def retag_batches(
+    store: Store, tagger: Tagger, *, workers: int = 0, batch: int = 2000
+) -> Iterator[Sequence[tuple[int, Tagging | TagColumns]]]:
+    """Every stored item tagged again, in batches, tagged in worker processes when it pays.
+
+    The next batches are read and handed to the workers while the last one is written.
+    """
+    count = workers or default_workers()
+    if count == 1 or store.count_items() < 2 * batch:
+        for rows in store.iter_texts(batch):
+            yield [(i, tagger.tag(title, summary)) for i, title, summary in rows]
+        return
+    pool = make_pool(count, tagger)
+    try:
+        pending: collections.deque[Future[list[tuple[int, TagColumns]]]] = collections.deque()
+        for rows in store.iter_texts(batch):
+            pending.append(pool.submit(tag_in_worker, rows))
+            if len(pending) > 2 * count:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)

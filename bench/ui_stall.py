@@ -32,24 +32,33 @@ from feeds.models import utc_now  # noqa: E402
 from feeds.seeds import load_talk_profile  # noqa: E402
 from feeds.store import Store  # noqa: E402
 from tui.app import DashboardApp  # noqa: E402
+from tui.widgets.headlines import HeadlineTable  # noqa: E402
 
 TICK = 0.005
 REFRESH: float | None = 1.0
 
 
-async def measure(db: Path, talkwatch: str) -> tuple[list[float], float, int]:
-    """Run the app and a poll beside it; return the stalls (s), the poll's time and rows."""
+async def measure(db: Path, talkwatch: str) -> tuple[list[float], float, int, int]:
+    """Run the app and a poll beside it.
+
+    Returns the stalls (s), the poll's time, the rows in the headline pane at the end and how
+    many refreshes brought new data to the screen (a run with none measured nothing).
+    """
     app = DashboardApp(db, load_talk_profile("london-2025"), refresh_seconds=REFRESH, bell=False)
     stalls: list[float] = []
     async with app.run_test(size=(160, 45)) as pilot:
         await pilot.pause(0.5)
         done = asyncio.Event()
 
+        shown: list[object] = []
+
         async def probe() -> None:
             while not done.is_set():
                 before = time.perf_counter()
                 await asyncio.sleep(TICK)
                 stalls.append(time.perf_counter() - before - TICK)
+                if app.snapshot is not None and (not shown or shown[-1] is not app.snapshot):
+                    shown.append(app.snapshot)
 
         task = asyncio.create_task(probe())
         started = time.perf_counter()
@@ -68,8 +77,8 @@ async def measure(db: Path, talkwatch: str) -> tuple[list[float], float, int]:
         await asyncio.sleep(2.0)  # the refreshes that pick up the last rows
         done.set()
         await task
-        rows = app.snapshot.totals.items if app.snapshot is not None else 0
-    return stalls, seconds, rows
+        rows = app.query_one(HeadlineTable).row_count
+    return stalls, seconds, rows, len(shown)
 
 
 def main() -> int:
@@ -91,14 +100,14 @@ def main() -> int:
                     now = utc_now()
                     for doc in documents:
                         store.add_source(server.url(doc.path), name=doc.path, now=now)
-                stalls, seconds, rows = asyncio.run(measure(db, args.talkwatch))
+                stalls, seconds, rows, refreshes = asyncio.run(measure(db, args.talkwatch))
             longest = max(stalls)
             p99 = statistics.quantiles(stalls, n=100)[98]
             worst.append(longest)
             print(
                 f"run {run + 1}: poll {seconds:.2f}s; UI loop probed {len(stalls)} times; "
                 f"longest stall {longest * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; "
-                f"rows shown today {rows}"
+                f"{refreshes} refreshes with new data, {rows} rows in the headline pane"
             )
     finally:
         server.shutdown()

@@ -403,6 +403,7 @@ def poll(ctx: Context, once: bool, all_sources: bool) -> None:
         raise click.UsageError("--all only goes with --once")
     config = ctx.config
     tagger = ctx.tagger()  # a broken profile is reported before any fetching
+    lower_priority(config.poll.nice)
     with ctx.store() as store:
         if once:
             summary = asyncio.run(_poll_once(store, config, all_sources, tagger))
@@ -421,6 +422,19 @@ def poll(ctx: Context, once: bool, all_sources: bool) -> None:
             err=True,
         )
         asyncio.run(_poll_forever(store, config, tagger))
+
+
+def lower_priority(step: int) -> None:
+    """Lower this process's CPU priority by ``step`` (``[poll] nice``), workers included.
+
+    The poller is background work that shares the machine with the dashboard: on two cores, a
+    poll of 200 feeds otherwise takes the CPU the dashboard needs to repaint
+    (bench/ui_stall.py: the longest UI stall went from about 120 ms to about 55 ms). It only
+    yields when something else wants the CPU; alone, it runs as fast as before.
+    """
+    if step > 0 and hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(step)
 
 
 async def _poll_once(

@@ -26,6 +26,9 @@ DEFAULT_PROFILE = "london-2025"
 USER_AGENT = f"talkwatch/{VERSION} (+https://github.com/talkwatch/talkwatch; feed reader)"
 
 
+MAX_NICE = 19
+
+
 @dataclass(frozen=True, slots=True)
 class PollConfig:
     """How the poller behaves; every field has a default that suits a day of talks."""
@@ -42,6 +45,7 @@ class PollConfig:
     jitter: float = 0.1  # +/- share of the interval
     user_agent: str = USER_AGENT
     workers: int = 0  # parser processes; 0 = one per core, 1 = parse in a thread
+    nice: int = 10  # lower the poller's CPU priority this far (0-19): the dashboard comes first
 
     @property
     def max_body_bytes(self) -> int:
@@ -147,6 +151,10 @@ def _build_poll(path: Path, text: str, table: Mapping[str, Any]) -> PollConfig:
                 )
             if key in {"concurrency", "per_host"} and value < 1:
                 raise _key_error(path, text, "poll", key, f"expected at least 1, got {value!r}")
+            if key == "nice" and value > MAX_NICE:
+                raise _key_error(
+                    path, text, "poll", key, f"expected 0 to {MAX_NICE}, got {value!r}"
+                )
         elif key == "jitter":
             if (
                 isinstance(value, bool)

@@ -3,8 +3,9 @@
 Three kinds of source: ``rss`` (RSS 0.9x/1.0/2.0, Atom, RDF) through feedparser, ``jsonfeed``
 (JSON Feed 1.0/1.1) and ``wire`` (a JSON API with a field mapping) through small parsers of our
 own. Plain UTF-8 RSS/Atom, most of what a poll fetches, is read by :mod:`feeds.fastfeed`, which
-gives feedparser's fields at a fifth of its cost and hands everything else to feedparser. Parsing is CPU-bound: :mod:`feeds.workers` runs it off the event loop, in worker processes
-when there is more than one core to use.
+gives feedparser's fields at a third of its cost and hands everything else to feedparser.
+Parsing is CPU-bound: :mod:`feeds.workers` runs it off the event loop, in worker processes when
+there is more than one core to use.
 """
 
 from __future__ import annotations

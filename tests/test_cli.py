@@ -8,6 +8,7 @@ about processes.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -722,6 +723,9 @@ def test_poll_process_stops_cleanly_on_sigterm(
         wait_for(polled_and_beating, proc, 15, "a poll and a heartbeat")
         with Store(tw.db) as store:
             assert [p.pid for p in store.get_pollers()] == [proc.pid]
+        # Background work: the poller gives way to the dashboard ([poll] nice, default 10).
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == min(mine + 10, 19)
 
         proc.send_signal(stop_signal)
         _, err = proc.communicate(timeout=10)

@@ -152,6 +152,8 @@ def test_load_config_unknown_key_in_later_table_gets_its_line(tmp_path: Path) ->
         ("concurrency = 1.5", "concurrency", "expected a whole number"),
         ("workers = -1", "workers", "expected a whole number >= 0"),
         ("workers = true", "workers", "expected a whole number"),
+        ("nice = 20", "nice", "expected 0 to 19, got 20"),
+        ("nice = -5", "nice", "expected a whole number >= 0"),
         ("jitter = 2", "jitter", "expected a share from 0 to below 1, got 2"),
         ("jitter = 1", "jitter", "expected a share from 0 to below 1"),
         ('read_timeout = "10s"', "read_timeout", "expected a positive number"),

@@ -469,8 +469,28 @@ async def _poll_forever(store: Store, config: Config, tagger: Tagger) -> None:
     # `watch` that started it as a child forwards nothing, the child gets it directly.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
-    async with Poller(store, config.poll, tagger=tagger) as poller:
-        await poller.run(stop)
+    watchdog = asyncio.create_task(_stop_when_orphaned(stop))
+    try:
+        async with Poller(store, config.poll, tagger=tagger) as poller:
+            await poller.run(stop)
+    finally:
+        watchdog.cancel()
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """Stop a poller that `watch` or `demo` started once that parent is gone.
+
+    The parent stops its child on the way out, but one killed outright (SIGKILL, a crash) cannot:
+    the child would poll on for nobody. It learns its parent's pid from the environment.
+    """
+    parent = os.environ.get(PARENT_PID_ENV, "")
+    if not parent.isdigit():
+        return
+    while not stop.is_set():
+        if os.getppid() != int(parent):
+            stop.set()
+            return
+        await asyncio.sleep(ORPHAN_CHECK_SECONDS)
 
 
 def _stderr_console() -> Any:
@@ -602,16 +622,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+# Set by `watch`/`demo` for the poller they start, so it can tell when they are gone.
+PARENT_PID_ENV = "TALKWATCH_PARENT_PID"
+ORPHAN_CHECK_SECONDS = 1.0
+
+
 def _start_poller(db: Path, config: Path | None, log: Path) -> subprocess.Popen[bytes]:
     """``talkwatch poll`` as a child process, its output appended to ``log``."""
     args = [sys.executable, "-m", "feeds", "--db", str(db)]
     if config is not None:
         args += ["--config", str(config)]
     args.append("poll")
+    env = {**os.environ, PARENT_PID_ENV: str(os.getpid())}
     try:
         with open(log, "ab") as out:
             return subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+                args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env
             )
     except OSError as exc:
         raise ConfigError(f"cannot start the poller: {exc}") from exc

@@ -7,6 +7,7 @@ about processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -741,3 +742,48 @@ def test_poll_process_stops_cleanly_on_sigterm(
         assert store.count_items() == 3
         source = store.get_source("Talks")
         assert source is not None and source.last_status == 200
+
+
+def test_child_poller_stops_when_its_parent_is_killed(
+    tw: Talkwatch, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    # `watch` stops its poller on the way out; killed outright it cannot, so the child notices.
+    feed_server.routes["/talks.xml"] = Route(body=rss(ITEMS))
+    assert tw("sources", "add", feed_server.url("/talks.xml"), "--name", "Talks").code == 0
+    log = tmp_path / "poller.log"
+    script = (
+        "import time\nfrom pathlib import Path\nfrom feeds.cli import _start_poller\n"
+        f"child = _start_poller(Path({str(tw.db)!r}), Path({str(tw.config)!r}),"
+        f" Path({str(log)!r}))\n"
+        "print(child.pid, flush=True)\ntime.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        child_pid = int(parent.stdout.readline())
+
+        def beating() -> bool:
+            with Store(tw.db) as store:
+                return [p.pid for p in store.get_pollers()] == [child_pid]
+
+        wait_for(beating, parent, 15, "the child poller's heartbeat")
+        parent.kill()
+        parent.communicate()
+
+        def stopped() -> bool:
+            with Store(tw.db) as store:
+                return store.get_pollers() == []
+
+        deadline = time.monotonic() + 15
+        while not stopped():
+            assert time.monotonic() < deadline, "the orphaned poller kept running"
+            time.sleep(0.05)
+    finally:
+        if parent.returncode is None:
+            parent.kill()
+            parent.communicate()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child_pid, signal.SIGKILL)
+    assert "Traceback" not in log.read_text()

@@ -11,7 +11,7 @@ feedparser's date parser.
 
 It answers only for documents whose every step it models, and returns ``None`` for anything
 else, which feedparser then parses as before: an encoding other than UTF-8 (declared or sent),
-a byte-order mark, a DOCTYPE, anything expat rejects, ``xml:base``, markup inside a text element,
+a DOCTYPE, anything expat rejects, ``xml:base``, markup inside a text element,
 base64 or XHTML content, and any element that feedparser has a handler for but this module
 does not model (``media:title``, ``itunes:summary``, ``image`` inside an item, ...). Elements
 feedparser has no handler for (``feedburner:origLink``, a publisher's own namespace) only
@@ -23,6 +23,7 @@ corpus and generated documents, either it declines or its entries equal feedpars
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 from collections.abc import Callable
@@ -138,6 +139,8 @@ def fast_parse(body: bytes, content_type: str = "") -> tuple[Record, list[Record
         The feed's fields and its entries' fields, keyed as feedparser keys them; ``None``
         when the document needs feedparser.
     """
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8) :]  # feedparser drops it too, without a warning
     if not _plain_utf8(body, content_type):
         return None
     try:
@@ -149,7 +152,7 @@ def fast_parse(body: bytes, content_type: str = "") -> tuple[Record, list[Record
 def _plain_utf8(body: bytes, content_type: str) -> bool:
     """True when feedparser would decode the body as UTF-8 without any warning."""
     if not body.startswith(b"<"):
-        return False  # a BOM, leading space or not XML at all: feedparser's rules get involved
+        return False  # leading space or not XML at all: feedparser's rules get involved
     mime, _, params = content_type.partition(";")
     mime = mime.strip().lower()
     charset = ""

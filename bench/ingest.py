@@ -43,8 +43,11 @@ the exit code 1 unless every target passes.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -318,6 +321,49 @@ def measure_httpx(session: Session) -> ToolResult:
     return result
 
 
+def measure_newsboat(session: Session) -> ToolResult:
+    """newsboat ``-x reload`` (its own parallel fetch, ``reload-threads``), cold then warm.
+
+    Each run is a subprocess timed whole, start-up included, as talkwatch is. Skipped with a
+    note when ``newsboat`` is not on the PATH (Debian: ``apt-get install newsboat``).
+    """
+    result = ToolResult("newsboat", WALL)
+    exe = shutil.which("newsboat")
+    if exe is None:
+        result.errors.append("newsboat not installed (apt-get install newsboat); skipped")
+        return result
+    folder = session.fresh_dir("newsboat")
+    config = folder / "config"
+    config.write_text(f"reload-threads {session.args.workers}\n", encoding="utf-8")
+    cache = folder / "cache.db"
+    argv: list[str | Path] = [exe, "-C", config, "-u", session.urls, "-c", cache, "-x", "reload"]
+    log(f"  newsboat: -x reload with reload-threads {session.args.workers} (cold)")
+    cold, cold_stats, cold_load = session.run(argv)
+    result.note_load(cold_load, cold)
+    if not cold.ok:
+        result.errors.append("newsboat cold reload failed: " + cold.describe_failure())
+        return result
+    result.cold_s = cold.wall_s
+    result.cold_requests = cold_stats.requests
+    result.connections = cold_stats.connections
+    with contextlib.closing(sqlite3.connect(cache)) as conn:
+        result.items = conn.execute("SELECT count(*) FROM rss_item").fetchone()[0]
+    if result.items != session.expected:
+        result.errors.append(f"newsboat stored {result.items} items, expected {session.expected}")
+    log("  newsboat: -x reload (warm)")
+    warm, warm_stats, warm_load = session.run(argv)
+    result.note_load(warm_load)
+    result.peak_mb = max(cold.peak_bytes, warm.peak_bytes) / MB
+    result.peak_pss_mb = max(cold.peak_pss, warm.peak_pss) / MB
+    if warm.ok:
+        result.warm_s = warm.wall_s
+        result.warm_requests = warm_stats.requests
+        result.warm_304 = warm_stats.not_modified
+    else:
+        result.errors.append("newsboat warm reload failed: " + warm.describe_failure())
+    return result
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
@@ -328,6 +374,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=1, help="runs; the medians are reported")
     parser.add_argument("--seed", type=int, default=20250610, help="corpus seed")
     parser.add_argument("--skip-reader", action="store_true", help="do not measure reader")
+    parser.add_argument(
+        "--skip-newsboat", action="store_true", help="do not measure newsboat (if installed)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every target passes")
     parser.add_argument(
@@ -399,6 +448,8 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> Benchmark:
     ]
     if not args.skip_reader:
         measurements.append(("reader", measure_reader))
+    if not args.skip_newsboat and shutil.which("newsboat"):
+        measurements.append(("newsboat", measure_newsboat))
     runs: dict[str, list[ToolResult]] = {name: [] for name, _ in measurements}
     server = FeedServer(documents)
     server.start()
@@ -417,7 +468,7 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> Benchmark:
     finally:
         server.stop()
 
-    order = ("talkwatch", "reader", "httpx-bare")
+    order = ("talkwatch", "reader", "newsboat", "httpx-bare")
     summary = {name: median_result(runs[name]) for name in order if runs.get(name)}
     expected = args.feeds * args.items
     config = {
@@ -436,6 +487,7 @@ def run_benchmark(args: argparse.Namespace, workdir: Path) -> Benchmark:
         "timing": {
             "talkwatch": WALL,
             "reader": INPROC_READER,
+            "newsboat": WALL + f"; reload-threads {args.workers}",
             "httpx-bare": WALL + "; *_inproc_s: around the fetch loop only",
         },
     }

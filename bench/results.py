@@ -135,6 +135,19 @@ def evaluate(summary: dict[str, ToolResult], expected: int, feeds: int) -> list[
             note,
         )
     )
+    newsboat = summary.get("newsboat")
+    if newsboat is not None:
+        # The softer aim ("beat newsboat too"); only judged when newsboat ran.
+        ratio = newsboat.cold_s / tw.cold_s if tw.cold_s and newsboat.cold_s else None
+        checks.append(
+            Check(
+                "newsboat cold / talkwatch cold",
+                ratio,
+                "> 1",
+                ratio is not None and complete and ratio > 1,
+                why,
+            )
+        )
     checks.append(
         Check(
             "talkwatch peak MB (process tree)",

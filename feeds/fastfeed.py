@@ -24,9 +24,8 @@ corpus and generated documents, either it declines or its entries equal feedpars
 from __future__ import annotations
 
 import codecs
-import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from xml.parsers import expat
@@ -128,12 +127,15 @@ _CP1252 = {
 }
 
 
-def fast_parse(body: bytes, content_type: str = "") -> tuple[Record, list[Record]] | None:
+def fast_parse(
+    body: bytes, content_type: str, rules: FeedparserRules
+) -> tuple[Record, list[Record]] | None:
     """Read a plain UTF-8 RSS/Atom/RDF document the way feedparser would, or decline.
 
     Args:
         body: the document as fetched.
         content_type: the response's Content-Type header, if any.
+        rules: feedparser's element handlers, namespaces and date parser.
 
     Returns:
         The feed's fields and its entries' fields, keyed as feedparser keys them; ``None``
@@ -144,7 +146,7 @@ def fast_parse(body: bytes, content_type: str = "") -> tuple[Record, list[Record
     if not _plain_utf8(body, content_type):
         return None
     try:
-        return _Reader().read(body)
+        return _Reader(rules).read(body)
     except (_Decline, expat.ExpatError):
         return None
 
@@ -171,27 +173,16 @@ def _plain_utf8(body: bytes, content_type: str) -> bool:
     return declared is None or declared.group(1).lower() == b"utf-8"
 
 
-@dataclass(frozen=True)
-class _Facts:
-    """What this module takes from feedparser itself, so the two cannot drift apart."""
+@dataclass(frozen=True, slots=True)
+class FeedparserRules:
+    """What this module takes from feedparser itself, so that the two cannot drift apart.
+
+    :mod:`feeds.parse`, the only module that imports feedparser, builds it once.
+    """
 
     handled: frozenset[str]  # element names feedparser has a start or end handler for
-    namespaces: dict[str, str]  # lower-cased namespace URI -> feedparser's prefix for it
-    parse_date: Callable[[str], Any]
-
-
-@functools.cache
-def _facts() -> _Facts:
-    from feedparser.api import StrictFeedParser
-    from feedparser.datetimes import _parse_date
-
-    handled = frozenset(
-        name.removeprefix("_start_").removeprefix("_end_")
-        for name in dir(StrictFeedParser)
-        if name.startswith(("_start_", "_end_"))
-    )
-    namespaces = {uri.lower(): prefix for uri, prefix in StrictFeedParser.namespaces.items()}
-    return _Facts(handled, namespaces, _parse_date)
+    namespaces: Mapping[str, str]  # lower-cased namespace URI -> feedparser's prefix for it
+    parse_date: Callable[[str], Any]  # feedparser's date parser
 
 
 def _clean(text: str) -> str:
@@ -230,8 +221,8 @@ def _is_base64(attrs: dict[str, str], content_type: str) -> bool:
 class _Reader:
     """One document's walk, keeping the parts of feedparser's state that decide our fields."""
 
-    def __init__(self) -> None:
-        self.facts = _facts()
+    def __init__(self, rules: FeedparserRules) -> None:
+        self.facts = rules
         self.feed: Record = {}
         self.entries: list[Record] = []
         self.entry: Record | None = None

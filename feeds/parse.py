@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from feeds.errors import ParseError
-from feeds.fastfeed import fast_parse
+from feeds.fastfeed import FeedparserRules, fast_parse
 from feeds.models import WIRE_KEYS, Entry, ParsedFeed
 from feeds.normalize import canonical_url, parse_iso_time, plain_text, title_key, to_utc
 from feeds.tagging import Tagger
@@ -100,7 +100,7 @@ def parse_rss(body: bytes, *, url: str, content_type: str = "", fast: bool = Tru
 
     Both give the same fields (tests/test_fastfeed.py); ``fast=False`` always uses feedparser.
     """
-    read = fast_parse(body, content_type) if fast else None
+    read = fast_parse(body, content_type, feedparser_rules()) if fast else None
     raw_entries: Sequence[dict[str, Any]]
     if read is not None:
         feed, raw_entries = read
@@ -158,6 +158,22 @@ def import_feedparser() -> Any:
 
     feedparser.api.PREFERRED_XML_PARSERS = ["feeds._expat"]
     return feedparser
+
+
+@functools.cache
+def feedparser_rules() -> FeedparserRules:
+    """feedparser's element handlers, namespace table and date parser, for :mod:`feeds.fastfeed`."""
+    feedparser = import_feedparser()
+    from feedparser.datetimes import _parse_date
+
+    parser = feedparser.api.StrictFeedParser
+    handled = frozenset(
+        name.removeprefix("_start_").removeprefix("_end_")
+        for name in dir(parser)
+        if name.startswith(("_start_", "_end_"))
+    )
+    namespaces = {uri.lower(): prefix for uri, prefix in parser.namespaces.items()}
+    return FeedparserRules(handled, namespaces, _parse_date)
 
 
 def _has_substance(entry: dict[str, Any]) -> bool:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from feeds.errors import ParseError
 from feeds.fastfeed import fast_parse
 from feeds.models import ParsedFeed
-from feeds.parse import parse_rss
+from feeds.parse import feedparser_rules, parse_rss
 from tests.conftest import REAL_FEEDS
 
 URL = "http://127.0.0.1:8000/feeds/one.xml"
@@ -27,6 +27,11 @@ CONTENT_TYPES = ("", "application/rss+xml; charset=utf-8", "application/xml")
 XML_FILES = sorted(
     p for p in REAL_FEEDS.iterdir() if p.is_file() and p.suffix not in (".md", ".json")
 )
+
+
+def accepts(body: bytes, content_type: str = "") -> bool:
+    """True when the fast reader reads ``body`` itself."""
+    return fast_parse(body, content_type, feedparser_rules()) is not None
 
 
 def both(body: bytes, content_type: str = "") -> tuple[ParsedFeed, ParsedFeed]:
@@ -49,12 +54,12 @@ def assert_same(body: bytes, content_type: str = "") -> None:
 def test_corpus_feed_reads_as_feedparser_reads_it(path):
     body = path.read_bytes()
     for content_type in CONTENT_TYPES:
-        if fast_parse(body, content_type) is not None:
+        if accepts(body, content_type):
             assert_same(body, content_type)
 
 
 def test_most_plain_corpus_feeds_take_the_fast_path():
-    accepted = [p.name for p in XML_FILES if fast_parse(p.read_bytes()) is not None]
+    accepted = [p.name for p in XML_FILES if accepts(p.read_bytes())]
     # 37 of the 71 XML files today; the rest are other encodings, podcasts, media titles, ...
     assert len(accepted) >= 35, accepted
     assert "guardian-us-2018.rss" in accepted
@@ -114,7 +119,7 @@ RSS_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0">'
     ],
 )
 def test_declines_what_it_does_not_model(body, content_type):
-    assert fast_parse(body, content_type) is None
+    assert not accepts(body, content_type)
     with contextlib.suppress(ParseError):  # feedparser gets it instead, and may reject it
         parse_rss(body, url=URL, content_type=content_type)
 
@@ -274,6 +279,6 @@ def documents(draw: st.DrawFn) -> bytes:
     suppress_health_check=[HealthCheck.too_slow],
 )
 def test_generated_feed_reads_as_feedparser_reads_it(body, content_type):
-    if fast_parse(body, content_type) is None:
+    if not accepts(body, content_type):
         return
     assert_same(body, content_type)

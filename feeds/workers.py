@@ -18,7 +18,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from typing import Any
 
 from feeds.models import ParsedFeed, Tagging
-from feeds.parse import import_feedparser, parse_body
+from feeds.parse import feedparser_rules, parse_body
 from feeds.store import Store, TagColumns, tag_columns
 from feeds.tagging import Tagger
 
@@ -106,7 +106,7 @@ def _context() -> multiprocessing.context.BaseContext:
     single-threaded server that imported feedparser once.
     """
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-        import_feedparser()  # imported once here, shared by every worker
+        feedparser_rules()  # feedparser imported and read once here, shared by every worker
         return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["feeds.workers", "feedparser"])

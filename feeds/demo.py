@@ -28,7 +28,8 @@ from feeds.config import PollConfig
 from feeds.errors import ConfigError
 from feeds.models import Source, utc_now
 from feeds.poller import Poller
-from feeds.replay import Replay, ReplayServer, load_replay, replay_dir
+from feeds.replay import ReplayServer
+from feeds.replay_data import Replay, load_replay, replay_dir
 from feeds.seeds import load_talk_profile
 from feeds.store import Store
 from feeds.tagging import Tagger

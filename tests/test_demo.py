@@ -27,15 +27,8 @@ from feeds.demo import (
 from feeds.models import ParsedFeed
 from feeds.normalize import plain_text
 from feeds.parse import parse_body
-from feeds.replay import (
-    MAX_ITEMS,
-    Replay,
-    ReplayClock,
-    ReplayServer,
-    ReplaySource,
-    load_replay,
-    replay_dir,
-)
+from feeds.replay import ReplayClock, ReplayServer
+from feeds.replay_data import MAX_ITEMS, Replay, ReplaySource, load_replay, replay_dir
 from feeds.seeds import load_talk_profile, seeds_dir
 from feeds.store import Store
 from feeds.tagging import Tagger

@@ -7,6 +7,7 @@ under test: a row written by another process must show up on its own.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import subprocess
 import sys
@@ -229,6 +230,41 @@ async def test_tui_new_rows_keep_the_selection_and_the_view(
         assert table.scroll_y == scroll_before + 2  # the rows in view stayed in view
         assert "Lutnick and Wang Wentao" in titles(table)[0]
         assert app.query_one(DetailPanel).item == chosen
+
+
+async def test_tui_new_rows_wait_while_the_user_types(db: Path, profile: Profile) -> None:
+    app = make_app(db, profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.query_one(HeadlineTable)
+        table.focus()
+        before = app.last_input
+        await pilot.press("down")
+        assert app.last_input > before  # a key press is input (and a turn of the wheel)
+
+        add(db, profile, "AP Top News", ("new-1", 0, "Greer and He Lifeng meet again", ""))
+        app.last_input = time.monotonic() + 3600  # the user keeps typing
+        app.request_refresh(force=False)  # what the refresh timer does
+        await settle(app, pilot)
+        assert "meet again" not in titles(table)[0]  # the new row waits
+
+        app.last_input = -math.inf  # the user pauses
+        deadline = time.monotonic() + 5
+        while "meet again" not in titles(table)[0]:
+            assert time.monotonic() < deadline, "the new row never arrived"
+            await pilot.pause(0.05)
+
+
+async def test_tui_a_refresh_the_user_asks_for_is_shown_while_they_type(
+    db: Path, profile: Profile
+) -> None:
+    app = make_app(db, profile)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        add(db, profile, "AP Top News", ("new-1", 0, "Greer and He Lifeng meet again", ""))
+        app.last_input = time.monotonic() + 3600
+        await refresh(app, pilot)  # `r`, or a new filter: at once
+        assert "meet again" in titles(app.query_one(HeadlineTable))[0]
 
 
 async def test_tui_a_cheap_refresh_does_not_lose_a_new_query(db: Path, profile: Profile) -> None:

@@ -9,8 +9,10 @@ recent reads nothing more.
 from __future__ import annotations
 
 import gc
+import math
 import os
 import sys
+import time
 import webbrowser
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -20,7 +22,7 @@ from typing import ClassVar, Protocol
 from urllib.parse import urlsplit
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -48,6 +50,8 @@ FULL_EVERY = timedelta(seconds=5)
 ALERT_FRESH = timedelta(hours=1)
 # More new alerts than this at once are announced in one notification.
 ALERTS_SHOWN = 3
+# A refresh that only brings new rows waits until keys and the wheel have been still this long.
+QUIET_SECONDS = 0.3
 # Allocations between young-generation collections once the screen is up (Python: 700).
 GC_THRESHOLD = 50_000
 VIEWS = ("headlines", "roster", "status")
@@ -195,6 +199,9 @@ class DashboardApp(App[None]):
         self._max_id: int | None = None
         self._announced_alerts: set[int] = set()
         self._timer: Timer | None = None
+        self.last_input = -math.inf  # time.monotonic() of the last key press or wheel turn
+        self._deferred: Snapshot | None = None
+        self._defer_timer: Timer | None = None
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -284,6 +291,15 @@ class DashboardApp(App[None]):
             return
         self.post_message(self.DataLoaded(seq, snapshot))
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseScrollDown | events.MouseScrollUp):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def user_is_busy(self) -> bool:
+        """True while keys are pressed or the wheel turns, and a moment after."""
+        return time.monotonic() - self.last_input < QUIET_SECONDS
+
     def on_dashboard_app_data_loaded(self, message: DataLoaded) -> None:
         if message.seq != self._seq:
             return  # a newer refresh is on its way
@@ -294,6 +310,30 @@ class DashboardApp(App[None]):
         snapshot = message.snapshot
         if snapshot is None:
             return
+        if not (self._reset_pending or self._force_pending) and self.user_is_busy():
+            # Applying a refresh that brings many rows takes Textual tens of milliseconds
+            # (bench/ui_stall.py); rows that merely arrived wait until the user pauses, so
+            # typing and scrolling never stutter. What the user asked for is shown at once.
+            self._deferred = snapshot
+            if self._defer_timer is None:
+                self._defer_timer = self.set_timer(QUIET_SECONDS, self._apply_deferred)
+            return
+        self._show(snapshot)
+
+    def _apply_deferred(self) -> None:
+        self._defer_timer = None
+        snapshot, self._deferred = self._deferred, None
+        if snapshot is None:
+            return
+        if self.user_is_busy():
+            self._deferred = snapshot
+            self._defer_timer = self.set_timer(QUIET_SECONDS, self._apply_deferred)
+        elif not (self._reset_pending or self._force_pending):
+            self._show(snapshot)  # else a refresh the user asked for is on its way
+
+    def _show(self, snapshot: Snapshot) -> None:
+        """Put a snapshot on the screen."""
+        self._deferred = None
         reset, self._reset_pending = self._reset_pending, False
         self._force_pending = False
         self.snapshot = snapshot

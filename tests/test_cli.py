@@ -787,3 +787,54 @@ def test_child_poller_stops_when_its_parent_is_killed(
         with contextlib.suppress(ProcessLookupError):
             os.kill(child_pid, signal.SIGKILL)
     assert "Traceback" not in log.read_text()
+
+
+def test_poll_killed_mid_round_leaves_a_whole_database_and_loses_nothing(
+    tw: Talkwatch, feed_server: FeedServer
+) -> None:
+    # DESIGN's "nothing is lost": kill -9 in the middle of a round, then poll again.
+    feeds, per_feed = 24, 20
+    for n in range(feeds):
+        entries = [
+            E(f"f{n}-{i}", f"Feed {n} item {i} on rare earths", "text") for i in range(per_feed)
+        ]
+        # Slow answers spread the round over a couple of seconds, so the kill lands inside it.
+        feed_server.routes[f"/f{n}.xml"] = Route(body=rss(entries), delay=0.15)
+        assert tw("sources", "add", feed_server.url(f"/f{n}.xml"), "--name", f"F{n}").code == 0
+    talkwatch = Path(sys.executable).parent / "talkwatch"
+    argv = [str(talkwatch), "--db", str(tw.db), "--config", str(tw.config), "poll", "--once"]
+
+    proc = subprocess.Popen(
+        [*argv, "--all"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+
+        def some_stored() -> bool:
+            with Store(tw.db) as store:
+                return store.count_items() > 0
+
+        wait_for(some_stored, proc, 15, "the first stored items")
+        proc.kill()
+        proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.communicate()
+
+    with sqlite3.connect(tw.db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        per_source = [n for (n,) in conn.execute("SELECT count(*) FROM items GROUP BY source_id")]
+        indexed = conn.execute("SELECT count(*) FROM items_fts").fetchone()[0]
+    stored = sum(per_source)
+    assert 0 < stored < feeds * per_feed, "the kill should land mid-round"
+    assert set(per_source) == {per_feed}  # a source's items commit together, or not at all
+    assert indexed == stored  # the search index holds exactly the stored items
+
+    finished = subprocess.run([*argv, "--all"], capture_output=True, text=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
+    with sqlite3.connect(tw.db) as conn:
+        total, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT source_id || ' ' || guid) FROM items"
+        ).fetchone()
+        assert conn.execute("SELECT count(*) FROM items_fts").fetchone()[0] == total
+    assert total == distinct == feeds * per_feed  # nothing lost, nothing twice

@@ -365,10 +365,16 @@ def import_opml(ctx: Context, file: Path) -> None:
     """Add every feed listed in an OPML file (known URLs are skipped)."""
     from feeds.opml import read_opml
 
-    seeds = read_opml(file)
+    unfetchable: list[str] = []
+    seeds = read_opml(file, unfetchable)
     with ctx.store() as store:
         added, skipped = _add_seed_sources(store, seeds)
-    click.echo(f"imported {added} sources from {file} ({skipped} already present)")
+    note = f"; {len(unfetchable)} skipped, not http(s)" if unfetchable else ""
+    click.echo(f"imported {added} sources from {file} ({skipped} already present{note})")
+    for url in unfetchable[:SHOW_FAILURES]:
+        click.echo(f"  skipped: {url[:200]}", err=True)
+    if len(unfetchable) > SHOW_FAILURES:
+        click.echo(f"  ... and {len(unfetchable) - SHOW_FAILURES} more", err=True)
 
 
 @cli.command("export-opml")

@@ -21,8 +21,13 @@ _KIND_BY_TYPE = {
 }
 
 
-def read_opml(path: Path) -> list[SeedSource]:
+def read_opml(path: Path, skipped: list[str] | None = None) -> list[SeedSource]:
     """Every outline with an ``xmlUrl`` in an OPML file, categories flattened.
+
+    Args:
+        path: the OPML file.
+        skipped: if given, receives the ``xmlUrl`` values that are not http(s) (``file:``,
+            ``javascript:``...): listed in the file, never fetched.
 
     Raises:
         ConfigError: the file is missing or not OPML.
@@ -46,6 +51,8 @@ def read_opml(path: Path) -> list[SeedSource]:
         if url.lower().startswith("feed://"):
             url = "http://" + url[len("feed://") :]
         if not url.lower().startswith(("http://", "https://")):
+            if url and skipped is not None:
+                skipped.append(url)
             continue  # file:, javascript: and friends are not sources we fetch
         name = (outline.get("title") or outline.get("text") or url).strip()
         kind = outline.get("talkwatchKind") or _KIND_BY_TYPE.get(

@@ -6,6 +6,7 @@ import gzip
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
 
 import pytest
 
@@ -433,7 +434,7 @@ async def test_poll_410_retires_source_visibly(
     assert store.get_due_sources(T0 + timedelta(days=30)) == []
 
 
-async def test_poll_cache_headers_and_ttl_lengthen_interval(
+async def test_poll_cache_headers_expires_and_ttl_lengthen_interval(
     store: Store, feed_server: FeedServer, poll_config: PollConfig
 ) -> None:
     cached = add(
@@ -445,10 +446,28 @@ async def test_poll_cache_headers_and_ttl_lengthen_interval(
     )
     ttl = add(store, feed_server, "/ttl.rss", Route(body=rss(THREE[:1], ttl=30)), interval=60)
     plain = add(store, feed_server, "/plain.rss", Route(body=rss(THREE[1:])), interval=60)
-    a, b, c = await poll(store, poll_config, cached, ttl, plain)
+    expires = add(
+        store,
+        feed_server,
+        "/expires.rss",
+        # Expires counts from the server's Date header, which the test server sends as now.
+        Route(body=rss(THREE), headers={"Expires": formatdate(time.time() + 7200, usegmt=True)}),
+        interval=60,
+    )
+    uncached = add(
+        store,
+        feed_server,
+        "/no-cache.rss",
+        Route(body=rss(THREE), headers={"Cache-Control": "no-cache, max-age=3600"}),
+        interval=60,
+    )
+    a, b, c, d, e = await poll(store, poll_config, cached, ttl, plain, expires, uncached)
     assert a.next_due == T0 + timedelta(seconds=3600)
     assert b.next_due == T0 + timedelta(minutes=30)
     assert c.next_due == T0 + timedelta(seconds=60)
+    assert d.next_due is not None
+    assert abs((d.next_due - T0).total_seconds() - 7200) <= 2
+    assert e.next_due == T0 + timedelta(seconds=60)  # no-cache: the configured interval
 
 
 async def test_poll_jitter_spreads_next_due(

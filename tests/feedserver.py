@@ -29,6 +29,7 @@ class Route:
     send_etag: bool = True  # False: Last-Modified only
     gzip: bool = False  # compress when the client accepts gzip
     raw_gzip: bytes | None = None  # send these bytes as a gzip body as they are (bombs)
+    encoded: tuple[str, bytes] | None = None  # (Content-Encoding, bytes) to send as they are
     location: str | None = None  # for 3xx
     delay: float = 0.0  # seconds before answering
     drip: float = 0.0  # seconds between single bytes of the body
@@ -126,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route.raw_gzip is not None:
             body = route.raw_gzip
             extra["Content-Encoding"] = "gzip"
+        elif route.encoded is not None:
+            extra["Content-Encoding"], body = route.encoded
         elif route.gzip and "gzip" in headers.get("accept-encoding", ""):
             body = gzip.compress(body)
             extra["Content-Encoding"] = "gzip"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import time
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 
+import brotli  # type: ignore[import-untyped, unused-ignore]  # httpx[brotli]
 import pytest
 
 from feeds.config import PollConfig
@@ -119,6 +121,18 @@ async def test_poll_sends_honest_user_agent_and_accepts_gzip(
     seen = feed_server.seen("/gz.rss")[0]
     assert seen.headers["user-agent"].startswith("talkwatch/")
     assert "gzip" in seen.headers["accept-encoding"]
+
+
+@pytest.mark.parametrize("coding", ["deflate", "br"])
+async def test_poll_reads_deflate_and_brotli_bodies(
+    store: Store, feed_server: FeedServer, poll_config: PollConfig, coding: str
+) -> None:
+    body = rss(THREE)
+    packed = zlib.compress(body) if coding == "deflate" else brotli.compress(body)
+    source = add(store, feed_server, f"/{coding}.rss", Route(body=body, encoded=(coding, packed)))
+    [outcome] = await poll(store, poll_config, source)
+    assert outcome.ok and outcome.new == 3
+    assert coding in feed_server.seen(f"/{coding}.rss")[0].headers["accept-encoding"]
 
 
 async def test_poll_revised_headline_kept_as_revision(

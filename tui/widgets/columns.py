@@ -13,7 +13,26 @@ from typing import Any
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, CursorType
+
+
+class FixedColumnsTable(DataTable[Text]):
+    """A table whose columns get fixed widths (:func:`set_widths`) and that never scrolls sideways.
+
+    The headline, roster and source tables all are one: no cell padding, a one-cell scrollbar.
+    """
+
+    DEFAULT_CSS = """
+    FixedColumnsTable {
+        overflow-x: hidden;
+        scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 0;  /* never scrolls sideways; "stable" would reserve it */
+    }
+    """
+
+    def __init__(self, *, cursor_type: CursorType = "row", id: str | None = None) -> None:
+        super().__init__(cursor_type=cursor_type, cell_padding=0, id=id)
 
 
 def fit(text: Text) -> Text:

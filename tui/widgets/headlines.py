@@ -25,7 +25,7 @@ from textual.widgets.data_table import RowKey
 from feeds.models import StoredItem
 from feeds.profile import Profile
 from tui.format import is_new, item_time, short_name, talk_zone
-from tui.widgets.columns import set_widths
+from tui.widgets.columns import FixedColumnsTable, set_widths
 
 # How long a new arrival keeps its marker.
 NEW_FOR = timedelta(seconds=60)
@@ -71,17 +71,8 @@ def _widths(width: int, dated: bool) -> _Widths:
     return _Widths(time, 9, 13, 7)
 
 
-class HeadlineTable(DataTable[Text]):
+class HeadlineTable(FixedColumnsTable):
     """Headlines, newest first, with source, time in the talks' zone, tag chips and flags."""
-
-    DEFAULT_CSS = """
-    HeadlineTable {
-        overflow-x: hidden;
-        scrollbar-gutter: stable;
-        scrollbar-size-vertical: 1;
-        scrollbar-size-horizontal: 0;  /* never scrolls sideways; "stable" would reserve it */
-    }
-    """
 
     class Highlighted(Message):
         """The selected item changed (``None``: the pane is empty)."""
@@ -91,7 +82,7 @@ class HeadlineTable(DataTable[Text]):
             self.item = item
 
     def __init__(self, profile: Profile, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", cell_padding=0, id=id)
+        super().__init__(id=id)
         self.profile = profile
         self.zone = talk_zone(profile)
         self.short_names = {f"person:{p.id}": short_name(p) for p in profile.people}

@@ -18,7 +18,7 @@ from textual.widgets import DataTable
 from feeds.profile import Person, Profile
 from tui.data import HOURS, Mentions
 from tui.format import sparkline, talk_zone
-from tui.widgets.columns import fit, set_widths
+from tui.widgets.columns import FixedColumnsTable, fit, set_widths
 
 LEADER_MARK = "★"
 CHOSEN_MARK = "▶"
@@ -29,17 +29,8 @@ LABELS = {"who": "", "role": "role", "today": "today", "last": "last", "day": "m
 MIN_WHO = 10
 
 
-class RosterPanel(DataTable[Text]):
+class RosterPanel(FixedColumnsTable):
     """People by side (leaders marked ★): mentions today, the latest, a 24-hour sparkline."""
-
-    DEFAULT_CSS = """
-    RosterPanel {
-        overflow-x: hidden;
-        scrollbar-gutter: stable;
-        scrollbar-size-vertical: 1;
-        scrollbar-size-horizontal: 0;  /* never scrolls sideways; "stable" would reserve it */
-    }
-    """
 
     class PersonChosen(Message):
         """The user chose a person to narrow the headlines to (``None``: stop narrowing)."""
@@ -49,7 +40,7 @@ class RosterPanel(DataTable[Text]):
             self.person_id = person_id
 
     def __init__(self, profile: Profile, *, id: str | None = None) -> None:
-        super().__init__(cursor_type="row", cell_padding=0, id=id)
+        super().__init__(id=id)
         self.profile = profile
         self.zone = talk_zone(profile)
         self.chosen: str | None = None

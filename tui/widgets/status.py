@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Static
 from feeds.models import Source
 from feeds.store import ItemTotals, PollerInfo
 from tui.format import ago, until
-from tui.widgets.columns import fit, set_widths
+from tui.widgets.columns import FixedColumnsTable, fit, set_widths
 
 COLUMNS = ("name", "last", "http", "new", "next", "error")
 LABELS = {"name": "source", "last": "last", "http": "HTTP", "new": "new", "next": "next"}
@@ -116,10 +116,6 @@ class StatusPanel(Vertical):
     }
     StatusPanel > DataTable {
         height: 1fr;
-        overflow-x: hidden;
-        scrollbar-gutter: stable;
-        scrollbar-size-vertical: 1;
-        scrollbar-size-horizontal: 0;  /* never scrolls sideways; "stable" would reserve it */
     }
     """
 
@@ -130,7 +126,7 @@ class StatusPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text("poller: …", style="dim"), id="poller-line")
         yield Static(Text("today: …", style="dim"), id="totals-line")
-        yield DataTable(cursor_type="none", cell_padding=0, id="source-table")
+        yield FixedColumnsTable(cursor_type="none", id="source-table")
 
     def on_mount(self) -> None:
         table = self.query_one("#source-table", DataTable)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
+from _proc import vm_hwm
 
 Validators = dict[str, dict[str, str]]
 
@@ -69,15 +70,6 @@ async def fetch_all(
     return statuses, received, seen
 
 
-def _vm_hwm() -> int:
-    """This process's RSS high-water mark in bytes (ru_maxrss would count the parent's too)."""
-    with open("/proc/self/status", "rb") as f:
-        for line in f:
-            if line.startswith(b"VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Fetch the URLs once, print the timings as JSON."""
     parser = argparse.ArgumentParser(description="Fetch URLs with httpx and nothing else.")
@@ -104,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "inproc_s": elapsed,
         "statuses": {str(code): count for code, count in sorted(statuses.items())},
         "body_bytes": received,
-        "vm_hwm": _vm_hwm(),
+        "vm_hwm": vm_hwm(),
     }
     print(json.dumps(result))
     return 0 if set(statuses) <= {200, 304} else 1

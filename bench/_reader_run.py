@@ -18,16 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from _proc import vm_hwm
 from reader import make_reader
-
-
-def _vm_hwm() -> int:
-    """This process's RSS high-water mark in bytes (ru_maxrss would count the parent's too)."""
-    with open("/proc/self/status", "rb") as f:
-        for line in f:
-            if line.startswith(b"VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reader.update_feeds(workers=args.workers)
     cold_s = time.perf_counter() - start
     cold_entries = reader.get_entry_counts().total
-    cold_hwm = _vm_hwm()
+    cold_hwm = vm_hwm()
 
     start = time.perf_counter()
     reader.update_feeds(workers=args.workers, scheduled=False)
@@ -68,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "broken_feeds": len(errors),
         "errors": dict(list(errors.items())[:5]),
         "cold_vm_hwm": cold_hwm,
-        "vm_hwm": _vm_hwm(),
+        "vm_hwm": vm_hwm(),
     }
     print(json.dumps(result))
     return 0
